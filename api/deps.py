@@ -1,0 +1,34 @@
+"""FastAPI dependencies as Annotated aliases, so route signatures stay short."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vidassets.launcher import DagsterLauncher
+from vidassets.services import Services
+from vidassets.settings import Settings
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_app_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_launcher(request: Request) -> DagsterLauncher:
+    return request.app.state.launcher
+
+
+def get_tenant(request: Request) -> str:
+    """The caller's tenant. Every execution query is scoped by it (another tenant's data is a 404)."""
+    return getattr(request.state, "tenant_id", None) or "default"
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ServicesDep = Annotated[Services, Depends(get_app_services)]
+LauncherDep = Annotated[DagsterLauncher, Depends(get_launcher)]
+TenantDep = Annotated[str, Depends(get_tenant)]

@@ -1,0 +1,68 @@
+"""Rows → API payloads. URLs are minted at read time (presigned URLs expire)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas import ExecutionPublic, ExecutionResult, ExecutionSummary, JobPublic
+from vidassets.storage.artefacts import ArtefactStore
+from vidassets.storage.models import ExecutionJobRow, ExecutionRow
+
+_PUBLIC_RESULT_KEYS = ("duration", "width", "height", "fps", "hasAudio", "aspectRatio", "size", "digest",
+                       "provider", "model", "details", "reusedFrom", "cacheHit", "elapsedS")
+
+
+def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | None:
+    if not job.result or not job.result.get("key"):
+        return None
+    out = {k: job.result[k] for k in _PUBLIC_RESULT_KEYS if k in job.result}
+    out["url"] = store.url_for(job.result["key"])
+    out["operation"] = job.operation
+    return out
+
+
+def execution_public(row: ExecutionRow, store: ArtefactStore) -> ExecutionPublic:
+    jobs = list(row.jobs)
+    total = len(jobs)
+    completed = sum(1 for j in jobs if j.status == "completed")
+    failed = sum(1 for j in jobs if j.status == "failed")
+    running = [j for j in jobs if j.status == "processing"]
+    if row.status == "completed":
+        progress = 100.0
+    else:
+        partial = sum(min(max(j.progress or 0.0, 0.0), 1.0) for j in running)
+        progress = round(100.0 * (completed + partial) / total, 1) if total else 0.0
+        progress = min(progress, 99.0) if row.status in ("pending", "processing") else progress
+    results = {j.job_id: job_result(j, store) for j in jobs}
+    outputs = {jid: res for jid, res in results.items() if res}
+    result = None
+    if outputs:
+        final_id = (row.result or {}).get("jobId") or next(
+            (r for r in (row.plan.get("rootJobIds") or []) if r in outputs), None)
+        final = outputs.get(final_id) if final_id else None
+        result = ExecutionResult(
+            url=final["url"] if final else None, jobId=final_id if final else None, outputs=outputs,
+            aspectRatio=final.get("aspectRatio") if final else None,
+            duration=final.get("duration") if final else None,
+        )
+    return ExecutionPublic(
+        id=row.id, executionId=row.id, status=row.status,  # type: ignore[arg-type]
+        jobs=[JobPublic(
+            id=j.job_id, operation=j.operation, status=j.status, progress=round(100.0 * (j.progress or 0.0), 1),  # type: ignore[arg-type]
+            dependsOn=list(j.depends_on or []), attempts=j.attempts, result=results[j.job_id],
+            error=j.error, errorCode=j.error_code, startedAt=j.started_at, completedAt=j.completed_at,
+        ) for j in jobs],
+        progress=progress, totalJobs=total, completedJobs=completed, failedJobs=failed,
+        currentJob=running[0].job_id if running else None, result=result,
+        error=row.error, errorCode=row.error_code, baseExecutionId=row.base_execution_id, runId=row.run_id,
+        createdAt=row.created_at, startedAt=row.started_at, completedAt=row.completed_at,
+    )
+
+
+def execution_summary(row: ExecutionRow) -> ExecutionSummary:
+    jobs = list(row.jobs)
+    return ExecutionSummary(
+        id=row.id, status=row.status, totalJobs=len(jobs),  # type: ignore[arg-type]
+        completedJobs=sum(1 for j in jobs if j.status == "completed"), baseExecutionId=row.base_execution_id,
+        error=row.error, createdAt=row.created_at, completedAt=row.completed_at,
+    )

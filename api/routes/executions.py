@@ -1,0 +1,98 @@
+"""Executions: submit a plan, read its status, list executions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+
+from api.deps import LauncherDep, ServicesDep, TenantDep
+from api.errors import ApiError
+from api.presenters import execution_public, execution_summary
+from api.schemas import ErrorResponse, ExecutionAccepted, ExecutionPublic, ExecutionsPublic, ExecutionStatus
+from vidassets.launcher import DagsterLauncher, LaunchError
+from vidassets.plan import PlanCreate
+from vidassets.plan.models import EXECUTION_ID_PATTERN
+from vidassets.services import Services
+from vidassets.submissions import SubmissionError, accept
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["executions"])
+
+_ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+           422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+
+
+def launch_execution(services: Services, launcher: DagsterLauncher, execution_id: str) -> None:
+    """Runs after the 202 is sent. A failure here is not lost: the reconciliation sensor launches it."""
+    try:
+        run_id = launcher.launch(execution_id)
+    except LaunchError as exc:
+        log.warning("launch of %s failed (the reconciliation sensor will retry): %s", execution_id, exc)
+        services.repo.mark_launch_failed(execution_id, str(exc))
+        return
+    services.repo.mark_launched(execution_id, run_id)
+
+
+@router.post("/api/execute", status_code=202, response_model=ExecutionAccepted, responses=_ERRORS,
+             summary="Submit an execution plan")
+async def submit_execution(
+    body: PlanCreate,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    services: ServicesDep,
+    launcher: LauncherDep,
+    tenant: TenantDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> ExecutionAccepted:
+    """Validate and durably commit the plan, answer 202, then launch its Dagster run."""
+    raw = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        accepted = await run_in_threadpool(accept, services, body, tenant_id=tenant, raw_body=raw,
+                                           idempotency_key=idempotency_key)
+    except SubmissionError as exc:
+        raise ApiError(exc.status, exc.message, exc.code, exc.details) from exc
+    row = accepted.row
+    if accepted.created:
+        background.add_task(launch_execution, services, launcher, row.id)
+    status_url = f"{services.settings.public_base_url}/api/execute/{row.id}/status"
+    response.headers["Location"] = status_url
+    return ExecutionAccepted(id=row.id, executionId=row.id, status=row.status, createdAt=row.created_at,  # type: ignore[arg-type]
+                             statusUrl=status_url)
+
+
+def _load(services: Services, execution_id: str, tenant: str):  # type: ignore[no-untyped-def]
+    row = services.repo.get(execution_id, tenant)
+    if row is None:
+        raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
+    return row
+
+
+@router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
+            summary="Status of an execution (what the SDK polls)")
+def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
+    return execution_public(_load(services, execution_id, tenant), services.store)
+
+
+@router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,
+            summary="An execution (same body as its status)")
+def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
+    return execution_public(_load(services, execution_id, tenant), services.store)
+
+
+@router.get("/api/executions", response_model=ExecutionsPublic, summary="List executions, newest first")
+def list_executions(
+    services: ServicesDep,
+    tenant: TenantDep,
+    status: Annotated[list[ExecutionStatus] | None, Query(description="Filter by status (repeatable)")] = None,
+    cursor: Annotated[str | None, Query(pattern=EXECUTION_ID_PATTERN, description="nextCursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ExecutionsPublic:
+    rows = services.repo.list(tenant_id=tenant, statuses=status or [], before=cursor, limit=limit + 1)
+    page = rows[:limit]
+    return ExecutionsPublic(data=[execution_summary(r) for r in page], count=len(page),
+                            nextCursor=page[-1].id if len(rows) > limit else None)

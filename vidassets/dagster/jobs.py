@@ -1,0 +1,16 @@
+"""The job the API launches: all five assets, one partition, one process (in-process executor)."""
+
+import dagster as dg
+
+from vidassets.dagster.assets import render_plan
+from vidassets.dagster.partitions import executions_partitions
+
+EXECUTE_PLAN_JOB = "execute_plan"
+
+execute_plan_job = dg.define_asset_job(
+    name=EXECUTE_PLAN_JOB,
+    selection=dg.AssetSelection.assets(render_plan),
+    partitions_def=executions_partitions,
+    executor_def=dg.in_process_executor,
+    description="Run one execution plan (partition = execution ID).",
+)

@@ -1,0 +1,75 @@
+"""Sensors that keep the executions table and Dagster in agreement.
+
+* ``launch_unlaunched_executions``: the API commits an execution and launches its run itself; if
+  that launch failed (Dagster was down, the API died between commit and launch) this sensor
+  launches it. ``run_key`` = execution ID, so Dagster never starts two runs for one execution.
+* ``record_failed_runs`` / ``record_canceled_runs``: a run that dies without the executor writing
+  a terminal state (worker killed, terminated from the UI) still ends its execution.
+"""
+
+
+import dagster as dg
+
+from vidassets.dagster.assets import MODE_TAG
+from vidassets.dagster.jobs import execute_plan_job
+from vidassets.dagster.partitions import executions_partitions
+from vidassets.dagster.resources import StorageResource
+
+PARTITION_TAG = "dagster/partition"
+
+
+@dg.sensor(job=execute_plan_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Launch executions the API committed but could not launch.")
+def launch_unlaunched_executions(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
+    services = storage.services()
+    rows = services.repo.unlaunched(older_than_s=services.settings.launch_grace_s)
+    if not rows:
+        return dg.SensorResult(skip_reason="no unlaunched executions")
+    ids = [r.id for r in rows]
+    new = [i for i in ids if not context.instance.has_dynamic_partition(executions_partitions.name, i)]
+    context.log.info(f"launching {len(ids)} execution(s) the API did not launch: {', '.join(ids)}")
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=i, partition_key=i, tags={MODE_TAG: "resume"}) for i in ids],
+        dynamic_partitions_requests=[executions_partitions.build_add_request(new)] if new else [],
+    )
+
+
+def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: StorageResource) -> None:
+    execution_id = context.dagster_run.tags.get(PARTITION_TAG)
+    if not execution_id:
+        return
+    services = storage.services()
+    row = services.repo.get(execution_id, with_jobs=False)
+    if row is None or (row.run_id and row.run_id != context.dagster_run.run_id):
+        return  # a newer run (retry) owns the execution now
+    if status == "failed":
+        # Run retries (dagster/max_retries) may still resume this execution; leave it to them.
+        retries_left = _retries_left(context)
+        if retries_left:
+            return
+    message = ("run was cancelled" if status == "cancelled"
+               else f"run {context.dagster_run.run_id} failed before the execution finished")
+    if services.repo.fail_if_active(execution_id, status, message, "cancelled" if status == "cancelled" else "run_failed"):
+        context.log.info(f"execution {execution_id} marked {status} from run {context.dagster_run.run_id}")
+
+
+def _retries_left(context: dg.RunStatusSensorContext) -> bool:
+    tags = context.dagster_run.tags
+    try:
+        max_retries = int(tags.get("dagster/max_retries", "0"))
+        attempt = int(tags.get("dagster/retry_number", "0"))
+    except ValueError:
+        return False
+    return attempt < max_retries and tags.get("dagster/failure_reason") in ("RUN_WORKER_CRASHED", "UNEXPECTED_TERMINATION", "START_TIMEOUT")
+
+
+@dg.run_failure_sensor(monitored_jobs=[execute_plan_job], minimum_interval_seconds=5,
+                       default_status=dg.DefaultSensorStatus.RUNNING)
+def record_failed_runs(context: dg.RunFailureSensorContext, storage: StorageResource) -> None:
+    _end_execution(context, "failed", storage)
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.CANCELED, monitored_jobs=[execute_plan_job],
+                      minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.RUNNING)
+def record_canceled_runs(context: dg.RunStatusSensorContext, storage: StorageResource) -> None:
+    _end_execution(context, "cancelled", storage)

@@ -1,0 +1,351 @@
+"""Run one execution's plan: independent jobs concurrently, every job checkpointed.
+
+This is the body of the Dagster ``multi_asset`` (see ``vidassets/dagster/assets.py``), kept free
+of Dagster so it can be tested directly. It yields a :class:`KindDone` as soon as all of a kind's
+jobs in this run are finished, which the asset turns into that kind's materialisation — the
+pattern ``@dbt_assets`` uses to report each model as it lands.
+
+Modes:
+
+* ``resume`` (API launches, run retries): jobs already ``completed`` are skipped — a retried or
+  resumed run never redoes finished work.
+* ``rerender`` (a producer rematerialising some kinds in the UI, scheduled backfills): the jobs of
+  the selected kinds run again from the stored upstream artefacts; other kinds are untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
+
+from vidassets import media
+from vidassets.execution.errors import JobCancelled, JobFailure, classify
+from vidassets.execution.operations import JobContext, OperationRunner
+from vidassets.plan import dag
+from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, AssetKind, Operation
+from vidassets.services import Services
+from vidassets.storage.artefacts import artefact_key, file_digest
+from vidassets.storage.models import ExecutionJobRow
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["resume", "rerender"]
+TRANSIENT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class KindDone:
+    """All of ``kind``'s jobs in this run finished successfully."""
+
+    kind: AssetKind
+    job_ids: tuple[str, ...]
+    results: Mapping[str, Mapping[str, Any]]  # job id -> stored result (incl. reused ones)
+    ran: tuple[str, ...]  # job ids that did work in this run (others were reused or already done)
+
+
+@dataclass
+class RunSummary:
+    status: Literal["completed", "failed", "cancelled"]
+    failures: dict[str, JobFailure] = field(default_factory=dict)
+    ran: list[str] = field(default_factory=list)
+
+    @property
+    def error(self) -> str | None:
+        if not self.failures:
+            return None
+        job_id, failure = next(iter(self.failures.items()))
+        more = f" (+{len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        return f"job {job_id!r} failed: {failure.message}{more}"
+
+    @property
+    def error_code(self) -> str | None:
+        return next(iter(self.failures.values())).code if self.failures else None
+
+
+class PlanExecutor:
+    def __init__(self, services: Services, operations: OperationRunner, *, max_workers: int | None = None,
+                 progress_interval_s: float = 1.0):
+        self.services = services
+        self.repo = services.repo
+        self.store = services.store
+        self.operations = operations
+        self.max_workers = max(1, max_workers or services.settings.job_concurrency)
+        self.progress_interval_s = progress_interval_s
+
+    def execute(
+        self,
+        execution_id: str,
+        run_id: str,
+        *,
+        kinds: Sequence[AssetKind] | None = None,
+        mode: Mode = "resume",
+        summary: RunSummary | None = None,
+    ) -> Iterator[KindDone]:
+        """Generator: yields each kind as it completes; fills ``summary`` with the outcome."""
+        summary = summary if summary is not None else RunSummary("completed")
+        row = self.repo.start_run(execution_id, run_id)
+        jobs = {j.job_id: j for j in row.jobs}
+        secrets = self.services.box.open(row.secrets_enc) or {}
+        selected = set(kinds) if kinds is not None else set(ASSET_KINDS_IN_LINEAGE_ORDER)
+        edges = {j.job_id: tuple(j.depends_on) for j in row.jobs}
+
+        in_scope = [j for j in row.jobs if AssetKind(j.kind) in selected]
+        if mode == "rerender":
+            to_run = {j.job_id for j in in_scope}
+            self.repo.reset_jobs(execution_id, to_run)
+            for jid in to_run:
+                jobs[jid].status = "pending"
+        else:
+            to_run = {j.job_id for j in in_scope if j.status != "completed"}
+        results: dict[str, dict[str, Any]] = {j.job_id: dict(j.result) for j in row.jobs
+                                              if j.status == "completed" and j.result and j.job_id not in to_run}
+        done: set[str] = set(results)
+        failed: dict[str, JobFailure] = {}
+        reported: set[AssetKind] = set()
+        cancel = threading.Event()
+
+        # Jobs we must run whose upstream is neither done nor going to run: cannot proceed.
+        for jid in dag.topological_order({k: v for k, v in edges.items()}):
+            if jid not in to_run:
+                continue
+            for dep in edges[jid]:
+                if dep in failed or (dep not in done and dep not in to_run):
+                    reason = failed.get(dep)
+                    failure = JobFailure("upstream_failed", f"input job {dep!r} has no output"
+                                         + (f" ({reason.message})" if reason else
+                                            f"; materialise {jobs[dep].kind} for this execution first"))
+                    failed[jid] = failure
+                    self.repo.job_failed(execution_id, jid, status="cancelled", error=failure.message,
+                                         error_code=failure.code)
+                    break
+        pending = [jid for jid in dag.topological_order(edges) if jid in to_run and jid not in failed]
+
+        def kind_complete(kind: AssetKind) -> bool:
+            ids = [j for j, r in jobs.items() if r.kind == kind.value]
+            return bool(ids) and all(j in done for j in ids)
+
+        def ready_kinds() -> Iterator[KindDone]:
+            for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
+                if kind in reported or kind not in selected or not kind_complete(kind):
+                    continue
+                ids = tuple(j for j in jobs if jobs[j].kind == kind.value)
+                ran = tuple(j for j in ids if j in summary.ran)
+                reused = any((results[j] or {}).get("reusedFrom") for j in ids)
+                reported.add(kind)
+                if ran or reused or mode == "rerender":
+                    yield KindDone(kind, ids, {j: results[j] for j in ids}, ran)
+
+        last_pending = [len(pending) + 1]
+
+        def progressed(now_pending: int) -> bool:
+            moved = now_pending < last_pending[0]
+            last_pending[0] = now_pending
+            return moved
+
+        yield from ready_kinds()
+        running: dict[Future[dict[str, Any]], str] = {}
+        with ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix=f"exec-{execution_id[:8]}") as pool:
+            try:
+                while pending or running:
+                    if not cancel.is_set() and self.repo.cancel_requested(execution_id):
+                        cancel.set()
+                    if not cancel.is_set():
+                        for jid in list(pending):
+                            if len(running) >= self.max_workers:
+                                break
+                            deps = edges[jid]
+                            if any(d in failed for d in deps):
+                                pending.remove(jid)
+                                self._skip(execution_id, jid, deps, failed)
+                                continue
+                            if all(d in done for d in deps):
+                                pending.remove(jid)
+                                inputs = [results[d] for d in deps]
+                                fut = pool.submit(self._run_job, execution_id, run_id, jobs[jid], inputs,
+                                                  secrets, cancel)
+                                running[fut] = jid
+                    else:
+                        for jid in pending:
+                            failed[jid] = JobFailure("cancelled", "execution cancelled")
+                            self.repo.job_failed(execution_id, jid, status="cancelled",
+                                                 error="execution cancelled", error_code="cancelled")
+                        pending.clear()
+                    if not running:
+                        if pending and not cancel.is_set() and progressed(len(pending)):
+                            continue  # the pass above skipped jobs whose inputs failed; go again
+                        for jid in pending:  # defensive: nothing can start them any more
+                            failed[jid] = JobFailure("internal_error", "job could not be scheduled")
+                            self.repo.job_failed(execution_id, jid, status="failed",
+                                                 error=failed[jid].message, error_code="internal_error")
+                        pending.clear()
+                        break
+                    finished, _ = wait(list(running), timeout=1.0, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        jid = running.pop(fut)
+                        try:
+                            results[jid] = fut.result()
+                            done.add(jid)
+                            summary.ran.append(jid)
+                        except JobCancelled:
+                            failed[jid] = JobFailure("cancelled", "execution cancelled")
+                        except BaseException as exc:  # noqa: BLE001 - recorded on the job row
+                            failed[jid] = classify(exc)
+                    yield from ready_kinds()
+            except BaseException:
+                # Interrupted (run terminated, worker shutting down): stop ffmpeg children promptly.
+                cancel.set()
+                raise
+        summary.failures = {j: f for j, f in failed.items()}
+        if cancel.is_set():
+            summary.status = "cancelled"
+        elif failed:
+            summary.status = "failed"
+        else:
+            summary.status = "completed"
+
+    def finalize(self, execution_id: str, summary: RunSummary) -> str:
+        """Write the execution's terminal state, derived from its job rows (the source of truth)."""
+        row = self.repo.get(execution_id)
+        assert row is not None
+        statuses = {j.status for j in row.jobs}
+        if summary.status == "cancelled":
+            status = "cancelled"
+        elif statuses == {"completed"}:
+            status = "completed"
+        else:
+            status = "failed"
+        failed = [j for j in row.jobs if j.status in ("failed", "cancelled")]
+        error = summary.error or (f"job {failed[0].job_id!r}: {failed[0].error}" if failed else None)
+        code = summary.error_code or (failed[0].error_code if failed else None)
+        if status == "completed":
+            error = code = None
+        elif status == "failed" and not error:
+            error, code = "some jobs did not complete", "incomplete"
+        self.repo.finish(execution_id, status, error=error, error_code=code,
+                         result=final_result(row.plan, {j.job_id: j.result for j in row.jobs if j.result}))
+        return status
+
+    # -- one job ---------------------------------------------------------------------------
+
+    def _skip(self, execution_id: str, jid: str, deps: Sequence[str], failed: dict[str, JobFailure]) -> None:
+        culprit = next(d for d in deps if d in failed)
+        failure = JobFailure("upstream_failed", f"input job {culprit!r} failed")
+        failed[jid] = failure
+        self.repo.job_failed(execution_id, jid, status="cancelled", error=failure.message, error_code=failure.code)
+
+    def _run_job(self, execution_id: str, run_id: str, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
+                 secrets: Mapping[str, Any], cancel: threading.Event) -> dict[str, Any]:
+        self.repo.job_started(execution_id, job.job_id, run_id)
+        workdir = self.services.settings.resolved_work_dir / execution_id / job.job_id / uuid.uuid4().hex[:8]
+        workdir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        try:
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    result = self._attempt(execution_id, job, inputs, secrets, cancel, workdir)
+                    break
+                except JobCancelled:
+                    raise
+                except Exception as exc:
+                    failure = classify(exc)
+                    if cancel.is_set():
+                        raise JobCancelled() from exc
+                    if failure.retryable and attempt < TRANSIENT_ATTEMPTS:
+                        delay = 2.0 ** attempt
+                        log.warning("job %s/%s attempt %d failed (%s); retrying in %.0fs",
+                                    execution_id, job.job_id, attempt, failure.code, delay)
+                        if cancel.wait(delay):
+                            raise JobCancelled() from exc
+                        continue
+                    raise
+            result["elapsedS"] = round(time.monotonic() - started, 3)
+            self.repo.job_completed(execution_id, job.job_id, result)
+            return result
+        except JobCancelled:
+            self.repo.job_failed(execution_id, job.job_id, status="cancelled", error="execution cancelled",
+                                 error_code="cancelled")
+            raise
+        except BaseException as exc:
+            failure = classify(exc)
+            log.warning("job %s/%s failed: %s: %s", execution_id, job.job_id, failure.code, failure.message)
+            self.repo.job_failed(execution_id, job.job_id, status="failed", error=failure.message,
+                                 error_code=failure.code)
+            raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _attempt(self, execution_id: str, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
+                 secrets: Mapping[str, Any], cancel: threading.Event, workdir: Path) -> dict[str, Any]:
+        input_paths = [self.store.fetch(r["key"], workdir) for r in inputs]
+        job_secrets = dict((secrets.get("providers") or {}))
+        if job.job_id in (secrets.get("jobs") or {}):
+            job_secrets["job"] = secrets["jobs"][job.job_id]
+        ctx = JobContext(
+            execution_id=execution_id, job_id=job.job_id, operation=Operation(job.operation),
+            params=job.params, inputs=input_paths, workdir=workdir,
+            on_progress=self._progress_writer(execution_id, job.job_id, cancel), cancel=cancel,
+            secrets=job_secrets,
+        )
+        output = self.operations.run(ctx)
+        if cancel.is_set():
+            raise JobCancelled()
+        info = media.probe(output.path)
+        digest = file_digest(output.path)
+        key = artefact_key(execution_id, job.job_id, job.kind, digest, output.path.suffix or ".mp4")
+        stored = self.store.put_file(output.path, key, digest=digest)
+        return {
+            "key": stored.key, "uri": stored.uri, "digest": stored.digest, "size": stored.size,
+            "duration": round(info.duration, 3), "width": info.width, "height": info.height,
+            "fps": round(info.fps, 3), "hasAudio": info.has_audio, "videoCodec": info.video_codec,
+            "aspectRatio": _aspect(info.width, info.height),
+            "operation": job.operation, "kind": job.kind, "provider": output.provider, "model": output.model,
+            "details": dict(output.details),
+        }
+
+    def _progress_writer(self, execution_id: str, job_id: str, cancel: threading.Event) -> Callable[[float], None]:
+        """Throttled progress writes; raising here is how a cancelled job stops ffmpeg."""
+        last = [0.0]
+
+        def write(fraction: float) -> None:
+            if cancel.is_set():
+                raise JobCancelled()
+            now = time.monotonic()
+            if now - last[0] >= self.progress_interval_s or fraction >= 1.0:
+                last[0] = now
+                self.repo.job_progress(execution_id, job_id, fraction)
+
+        return write
+
+
+def _aspect(width: int, height: int) -> str:
+    from math import gcd
+
+    if not width or not height:
+        return "unknown"
+    ratio = width / height
+    for name in ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21"):
+        a, b = (int(x) for x in name.split(":"))
+        if abs(ratio - a / b) < 0.02:
+            return name
+    g = gcd(width, height)
+    return f"{width // g}:{height // g}"
+
+
+def final_result(plan: Mapping[str, Any], results: Mapping[str, Mapping[str, Any] | None]) -> dict[str, Any]:
+    """Which job is "the" output: the first root job (``rootJobIds``) with a result."""
+    roots = list(plan.get("rootJobIds") or [])
+    for root in roots:
+        res = results.get(root)
+        if res:
+            return {"jobId": root, "key": res.get("key"), "duration": res.get("duration"),
+                    "aspectRatio": res.get("aspectRatio"), "width": res.get("width"), "height": res.get("height")}
+    return {"jobId": roots[0] if roots else None}

@@ -1,0 +1,170 @@
+"""What each operation does with its inputs: calls into ``media`` and ``providers``.
+
+Every handler receives local input files and writes one output file; storing the artefact and
+recording the checkpoint is the executor's job, so handlers stay small and testable.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from vidassets import media
+from vidassets.net.fetch import fetch_to_file
+from vidassets.plan.operations import Operation
+from vidassets.providers.base import GenerateRequest, ProviderError
+from vidassets.providers.registry import ProviderRegistry
+from vidassets.services import Services
+
+SUBTITLE_FILE_MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class JobContext:
+    execution_id: str
+    job_id: str
+    operation: Operation
+    params: Mapping[str, Any]
+    inputs: Sequence[Path]
+    workdir: Path
+    on_progress: Callable[[float], None]
+    cancel: threading.Event
+    secrets: Mapping[str, str] = field(default_factory=dict)  # provider -> key, plus "job" for the job's own
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    path: Path
+    provider: str | None = None
+    model: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class OperationRunner:
+    def __init__(self, services: Services, providers: ProviderRegistry):
+        self.services = services
+        self.providers = providers
+        self.timeout = services.settings.media_timeout_s
+
+    def run(self, ctx: JobContext) -> JobOutput:
+        handler = {
+            Operation.GENERATE: self._generate,
+            Operation.MERGE: self._merge,
+            Operation.REFRAME: self._reframe,
+            Operation.LIP_SYNC: self._lip_sync,
+            Operation.ADD_SUBTITLES: self._add_subtitles,
+        }[ctx.operation]
+        return handler(ctx)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def fetch(self, url: str, dest: Path, *, max_bytes: int | None = None) -> Path:
+        s = self.services.settings
+        return fetch_to_file(url, dest, policy=self.services.policy, max_bytes=max_bytes or s.fetch_max_bytes,
+                             timeout_s=s.fetch_timeout_s, s3_client_factory=self.services.s3).path
+
+    def _single_input(self, ctx: JobContext) -> Path:
+        if ctx.inputs:
+            return ctx.inputs[0]
+        # No input job: the plan gave params.url (checked at validation time); import it first.
+        raw = self.fetch(ctx.params["url"], ctx.workdir / "source.bin")
+        out = ctx.workdir / "source.mp4"
+        media.import_media(raw, out, timeout=self.timeout)
+        return out
+
+    def _out(self, ctx: JobContext) -> Path:
+        return ctx.workdir / "output.mp4"
+
+    # -- operations ------------------------------------------------------------------------
+
+    def _generate(self, ctx: JobContext) -> JobOutput:
+        p = ctx.params
+        out = self._out(ctx)
+        if p.get("provider") == "url":
+            raw = self.fetch(p["url"], ctx.workdir / "source.bin")
+            info = media.import_media(raw, out, still_duration=float(p.get("duration", 5.0)),
+                                      timeout=self.timeout, on_progress=ctx.on_progress)
+            return JobOutput(out, provider="url", details={"source": _strip_query(p["url"]),
+                                                           "sourceCodec": info.video_codec})
+        provider = self.providers.get(p.get("provider"))
+        key = ctx.secrets.get("job") or ctx.secrets.get(provider.name)
+        result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=key,
+                                   on_progress=ctx.on_progress, cancel=ctx.cancel)
+        return JobOutput(result.path, provider=result.provider, model=result.model,
+                         details={**dict(result.details), "offline": result.offline})
+
+    def _merge(self, ctx: JobContext) -> JobOutput:
+        transition = media.Transition.parse(ctx.params.get("transition"))
+        out = self._out(ctx)
+        media.merge(list(ctx.inputs), out, transition=transition, timeout=self.timeout,
+                    on_progress=ctx.on_progress)
+        return JobOutput(out, details={"transition": transition.type, "inputs": len(ctx.inputs)})
+
+    def _reframe(self, ctx: JobContext) -> JobOutput:
+        p = ctx.params
+        out = self._out(ctx)
+        media.reframe(self._single_input(ctx), out, aspect_ratio=p["aspectRatio"], strategy=p.get("strategy", "center"),
+                      allow_upscale=bool(p.get("allowUpscale", False)), timeout=self.timeout,
+                      on_progress=ctx.on_progress)
+        return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": p.get("strategy", "center")})
+
+    def _lip_sync(self, ctx: JobContext) -> JobOutput:
+        p = ctx.params
+        if p.get("provider") not in (None, "local"):
+            raise ProviderError(f"lip-sync provider {p['provider']!r} is not configured on this server",
+                                code="provider_unavailable")
+        video = self._single_input(ctx)
+        audio = self.fetch(p["audioUrl"], ctx.workdir / "audio.bin")
+        out = self._out(ctx)
+        media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
+                            timeout=self.timeout, on_progress=ctx.on_progress)
+        return JobOutput(out, provider="local", model="audio-replace",
+                         details={"mode": "audio replacement (no lip-sync model: mouth movement unchanged)",
+                                  "volume": p.get("volume", 1.0), "fit": p.get("fit", "video")})
+
+    def _add_subtitles(self, ctx: JobContext) -> JobOutput:
+        p = ctx.params
+        video = self._single_input(ctx)
+        duration = media.probe(video).duration
+        cues, source = self._cues(ctx, duration)
+        style_in = dict(p.get("style") or {})
+        preset = style_in.pop("preset", "default")
+        overrides = {
+            "font_family": style_in.get("fontFamily"), "font_size": style_in.get("fontSize"),
+            "color": style_in.get("fontColor"), "outline_color": style_in.get("outlineColor"),
+            "background": style_in.get("backgroundColor"), "bold": style_in.get("bold"),
+            "position": style_in.get("position"),
+        }
+        style = media.subtitle_style(preset, **{k: v for k, v in overrides.items() if v is not None})
+        out = self._out(ctx)
+        media.burn_subtitles(video, out, cues=cues, style=style, timeout=self.timeout, on_progress=ctx.on_progress)
+        return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset})
+
+    def _cues(self, ctx: JobContext, duration: float) -> tuple[list[media.Cue], str]:
+        p = ctx.params
+        if p.get("text"):
+            timing = p.get("timing")
+            window = (float(timing["start"]), float(timing["end"])) if timing else None
+            return media.cues_from_text(p["text"], duration, timing=window), "text"
+        if p.get("srt"):
+            return media.parse_srt(p["srt"]), "srt"
+        if p.get("vtt"):
+            return media.parse_vtt(p["vtt"]), "vtt"
+        if p.get("subtitles"):
+            return media.parse_subtitles(p["subtitles"]), "subtitles"
+        if p.get("subtitlesUrl"):
+            path = self.fetch(p["subtitlesUrl"], ctx.workdir / "subtitles.txt", max_bytes=SUBTITLE_FILE_MAX_BYTES)
+            try:
+                content = path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise media.MediaParamError("subtitlesUrl is not UTF-8 text") from exc
+            return media.parse_subtitles(content), "subtitlesUrl"
+        if p.get("words"):
+            return media.cues_from_words(p["words"]), "words"
+        raise ProviderError("no transcription provider is configured on this server", code="provider_unavailable")
+
+
+def _strip_query(url: str) -> str:
+    return url.split("?", 1)[0]

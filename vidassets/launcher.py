@@ -1,0 +1,109 @@
+"""Launch an execution's Dagster run through the webserver's GraphQL API.
+
+One request carries two mutations, executed in order: add the execution ID as a dynamic
+partition, then launch ``execute_plan`` for that partition. Only httpx is needed, so the API
+process does not import Dagster.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from vidassets.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MODE_TAG = "vidassets/mode"
+PARTITIONS_DEF = "executions"
+
+_LAUNCH = """
+mutation Launch($repo: RepositorySelector!, $partitionsDefName: String!, $partitionKey: String!,
+                $executionParams: ExecutionParams!) {
+  addDynamicPartition(repositorySelector: $repo, partitionsDefName: $partitionsDefName,
+                      partitionKey: $partitionKey) {
+    __typename
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+  }
+  launchRun(executionParams: $executionParams) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConflict { message }
+    ... on UnauthorizedError { message }
+    ... on InvalidSubsetError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+    ... on PipelineNotFoundError { message }
+    ... on NoModeProvidedError { message }
+  }
+}
+"""
+
+_TERMINATE = """
+mutation Terminate($runId: String!) {
+  terminateRun(runId: $runId) {
+    __typename
+    ... on TerminateRunFailure { message }
+    ... on PythonError { message }
+    ... on RunNotFoundError { message }
+  }
+}
+"""
+
+
+class LaunchError(RuntimeError):
+    pass
+
+
+@dataclass
+class DagsterLauncher:
+    settings: Settings
+
+    def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        try:
+            resp = httpx.post(self.settings.dagster_graphql_url, json={"query": query, "variables": variables},
+                              timeout=self.settings.dagster_timeout_s)
+        except httpx.HTTPError as exc:
+            raise LaunchError(f"Dagster webserver unreachable at {self.settings.dagster_graphql_url}: {exc}") from exc
+        if resp.status_code != 200:
+            raise LaunchError(f"Dagster GraphQL answered HTTP {resp.status_code}: {resp.text[:300]}")
+        body = resp.json()
+        if body.get("errors"):
+            raise LaunchError(f"Dagster GraphQL errors: {body['errors'][0].get('message')}")
+        return body["data"]
+
+    def launch(self, execution_id: str, *, tags: dict[str, str] | None = None) -> str:
+        s = self.settings
+        run_tags = {"dagster/partition": execution_id, MODE_TAG: "resume", "vidassets/execution": execution_id,
+                    **(tags or {})}
+        data = self._post(_LAUNCH, {
+            "repo": {"repositoryLocationName": s.dagster_location_name, "repositoryName": s.dagster_repository_name},
+            "partitionsDefName": PARTITIONS_DEF,
+            "partitionKey": execution_id,
+            "executionParams": {
+                "selector": {"repositoryLocationName": s.dagster_location_name,
+                             "repositoryName": s.dagster_repository_name, "jobName": s.dagster_job_name},
+                "runConfigData": {},
+                "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in run_tags.items()]},
+            },
+        })
+        added = data["addDynamicPartition"]
+        if added["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
+            raise LaunchError(f"adding partition failed: {added['__typename']}: {added.get('message')}")
+        launched = data["launchRun"]
+        if launched["__typename"] != "LaunchRunSuccess":
+            detail = launched.get("message") or launched.get("errors")
+            raise LaunchError(f"launching run failed: {launched['__typename']}: {detail}")
+        return launched["run"]["runId"]
+
+    def terminate(self, run_id: str) -> None:
+        data = self._post(_TERMINATE, {"runId": run_id})["terminateRun"]
+        if data["__typename"] not in ("TerminateRunSuccess",):
+            raise LaunchError(f"terminating run {run_id} failed: {data['__typename']}: {data.get('message')}")
+
+    def ping(self) -> None:
+        self._post("query { version }", {})

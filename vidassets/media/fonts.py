@@ -1,0 +1,231 @@
+"""Shipped fonts, their coverage, and how ffmpeg is pointed at them.
+
+The static ffmpeg has no usable fontconfig configuration and a server may have
+no fonts at all, so text rendering must never depend on the host. We ship a
+small OFL/Apache set (see ``fonts/README.md``) that covers Latin, Greek,
+Cyrillic, Arabic and CJK, and:
+
+* libass gets ``fontsdir=`` plus a generated ``fonts.conf`` (``FONTCONFIG_FILE``)
+  listing only this directory, so its glyph fallback finds our fonts and
+  nothing else - renders are the same on every host;
+* drawtext takes one ``fontfile=``; it has no fallback, so callers pick the font
+  per line with :func:`pick_font`, which reads each font's ``cmap`` table
+  (a tiny parser below - no fontTools dependency) to know what it covers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import struct
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+
+
+@dataclass(frozen=True)
+class ShippedFont:
+    """One font file we ship: the family name libass matches on and its file."""
+
+    family: str
+    filename: str
+    bold: bool = False
+
+    @property
+    def path(self) -> Path:
+        return FONTS_DIR / self.filename
+
+
+#: In fallback priority order: the first font covering a character is used for it.
+SHIPPED_FONTS: tuple[ShippedFont, ...] = (
+    ShippedFont("Noto Sans", "NotoSans-Regular.ttf"),
+    ShippedFont("Noto Sans", "NotoSans-Bold.ttf", bold=True),
+    ShippedFont("Noto Sans Arabic", "NotoSansArabic-Regular.ttf"),
+    ShippedFont("Noto Sans Arabic", "NotoSansArabic-Bold.ttf", bold=True),
+    ShippedFont("Droid Sans Fallback", "DroidSansFallbackFull.ttf"),
+)
+
+DEFAULT_FAMILY = "Noto Sans"
+
+
+def fonts_dir() -> Path:
+    """Directory with the shipped fonts (for ``fontsdir=``)."""
+    return FONTS_DIR
+
+
+def shipped_families() -> list[str]:
+    return list(dict.fromkeys(f.family for f in SHIPPED_FONTS))
+
+
+def font_file(family: str = DEFAULT_FAMILY, *, bold: bool = False) -> Path:
+    """The file of a shipped family (regular when no bold cut exists)."""
+    regular = None
+    for font in SHIPPED_FONTS:
+        if font.family.lower() != family.lower():
+            continue
+        if font.bold == bold:
+            return font.path
+        if not font.bold:
+            regular = font.path
+    if regular is None:
+        raise KeyError(f"no shipped font family {family!r}")
+    return regular
+
+
+# --------------------------------------------------------------------------- cmap
+
+
+def _read_cmap(data: bytes) -> frozenset[int]:
+    """Code points mapped by a TrueType/OpenType font (cmap formats 4 and 12)."""
+    num_tables = struct.unpack_from(">H", data, 4)[0]
+    cmap_offset = None
+    for i in range(num_tables):
+        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        if tag == b"cmap":
+            cmap_offset = offset
+            break
+    if cmap_offset is None:
+        return frozenset()
+    _version, n_sub = struct.unpack_from(">HH", data, cmap_offset)
+    subtables: list[tuple[int, int]] = []
+    for i in range(n_sub):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap_offset + 4 + 8 * i)
+        if platform == 0 or (platform == 3 and encoding in (1, 10)):
+            subtables.append((struct.unpack_from(">H", data, cmap_offset + offset)[0], cmap_offset + offset))
+    points: set[int] = set()
+    # Prefer the full-repertoire format 12 table; format 4 covers the BMP only.
+    for fmt, start in sorted(subtables, key=lambda s: s[0] != 12):
+        if fmt == 12:
+            n_groups = struct.unpack_from(">I", data, start + 12)[0]
+            for g in range(n_groups):
+                first, last, glyph = struct.unpack_from(">III", data, start + 16 + 12 * g)
+                if glyph or first != last:
+                    points.update(range(first, last + 1))
+            break
+        if fmt == 4:
+            seg_x2 = struct.unpack_from(">H", data, start + 6)[0]
+            ends = struct.unpack_from(f">{seg_x2 // 2}H", data, start + 14)
+            starts = struct.unpack_from(f">{seg_x2 // 2}H", data, start + 16 + seg_x2)
+            for first, last in zip(starts, ends, strict=True):
+                if first != 0xFFFF:
+                    points.update(range(first, last + 1))
+            break
+    return frozenset(points)
+
+
+@functools.cache
+def coverage(path: Path) -> frozenset[int]:
+    """Code points a font file maps (cached: fonts are read once per process)."""
+    return _read_cmap(path.read_bytes())
+
+
+def _ignorable(ch: str) -> bool:
+    """Characters that never decide a font: whitespace, controls, format chars."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def covers(path: Path, text: str) -> bool:
+    cmap = coverage(path)
+    return all(_ignorable(ch) or ord(ch) in cmap for ch in text)
+
+
+def font_for_char(ch: str, primary: str = DEFAULT_FAMILY) -> str | None:
+    """The shipped family that should draw ``ch``: the primary one when it can, else the first that can."""
+    if _ignorable(ch):
+        return None
+    code = ord(ch)
+    try:
+        if code in coverage(font_file(primary)):
+            return primary
+    except KeyError:
+        pass
+    for font in SHIPPED_FONTS:
+        if not font.bold and code in coverage(font.path):
+            return font.family
+    return None
+
+
+def pick_font(text: str, *, bold: bool = False) -> Path:
+    """The single shipped font (for drawtext) that covers the most characters of ``text``.
+
+    Ties go to the earlier font in :data:`SHIPPED_FONTS`, so Latin text uses
+    Noto Sans. Callers split mixed-script text into lines first (see
+    :func:`split_runs`) so each line is usually covered completely.
+    """
+    best: Path = font_file(DEFAULT_FAMILY, bold=bold)
+    best_score = -1
+    for family in shipped_families():
+        path = font_file(family, bold=bold)
+        cmap = coverage(path)
+        score = sum(1 for ch in text if not _ignorable(ch) and ord(ch) in cmap)
+        if score > best_score:
+            best, best_score = path, score
+    return best
+
+
+def split_runs(text: str, primary: str = DEFAULT_FAMILY) -> list[tuple[str, str]]:
+    """Split ``text`` into ``(family, run)`` pieces, each drawable by one shipped font.
+
+    Neutral characters (spaces, and characters no font has) and characters the
+    current run's font also has (digits, punctuation) stay with the current
+    run, so runs are as long as possible.
+    """
+    runs: list[tuple[str, str]] = []
+    family_now: str | None = None
+    buf: list[str] = []
+    for ch in text:
+        # Sticky: punctuation and digits the current font has stay in its run.
+        if family_now is not None and not _ignorable(ch) and ord(ch) in coverage(font_file(family_now)):
+            family: str | None = family_now
+        else:
+            family = font_for_char(ch, primary)
+        if family is not None and family_now is not None and family != family_now:
+            runs.append((family_now, "".join(buf)))
+            buf = []
+        if family is not None:
+            family_now = family
+        buf.append(ch)
+    if buf:
+        runs.append((family_now or primary, "".join(buf)))
+    return runs
+
+
+# ----------------------------------------------------------------- fontconfig
+
+
+@functools.cache
+def fontconfig_file() -> Path:
+    """A minimal fonts.conf listing only the shipped fonts, written once per process.
+
+    Lives in the system temp dir under a name derived from the fonts path, so
+    concurrent processes agree on it; written atomically.
+    """
+    key = hashlib.sha256(str(FONTS_DIR).encode()).hexdigest()[:16]
+    base = Path(tempfile.gettempdir()) / f"vidassets-fontconfig-{key}"
+    (base / "cache").mkdir(parents=True, exist_ok=True)
+    conf = base / "fonts.conf"
+    text = (
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        f"  <dir>{xml_escape(str(FONTS_DIR))}</dir>\n"
+        f"  <cachedir>{xml_escape(str(base / 'cache'))}</cachedir>\n"
+        "  <alias><family>sans-serif</family><prefer>"
+        + "".join(f"<family>{xml_escape(f)}</family>" for f in shipped_families())
+        + "</prefer></alias>\n"
+        "  <config></config>\n</fontconfig>\n"
+    )
+    if not conf.exists() or conf.read_text(encoding="utf-8") != text:
+        fd, tmp = tempfile.mkstemp(dir=base, suffix=".conf")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, conf)
+    return conf
+
+
+def fontconfig_env() -> dict[str, str]:
+    """Environment additions that make libass/drawtext see exactly the shipped fonts."""
+    return {"FONTCONFIG_FILE": str(fontconfig_file())}

@@ -1,0 +1,110 @@
+"""The encoder profile: the one place where output encoding settings live.
+
+Every operation that encodes writes H.264 (yuv420p) + AAC 48 kHz stereo in MP4
+with ``+faststart``, so any output can be fed to any other operation, played in
+a browser, and concatenated by stream copy when parameters match. Changing a
+setting here changes it everywhere; ``VIDASSETS_FFMPEG_PRESET`` and
+``VIDASSETS_FFMPEG_CRF`` override the two knobs operators actually tune.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+
+from .errors import MediaParamError
+
+#: x264's output depends on its thread count; deterministic renders pin it.
+DETERMINISTIC_THREADS = 2
+
+_PRESETS = frozenset(
+    {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+)
+
+#: ffmpeg encoder name -> the codec name a probe reports for its output.
+_CODEC_NAMES = {"libx264": "h264", "libopenh264": "h264", "aac": "aac", "libfdk_aac": "aac"}
+
+
+@dataclass(frozen=True)
+class EncoderProfile:
+    """Encoder settings shared by every operation.
+
+    ``threads=0`` lets x264 pick (fastest); deterministic renders replace it
+    with :data:`DETERMINISTIC_THREADS` because x264 output varies with it.
+    """
+
+    video_codec: str = "libx264"
+    preset: str = "veryfast"
+    crf: int = 20
+    pix_fmt: str = "yuv420p"
+    audio_codec: str = "aac"
+    audio_bitrate: str = "128k"
+    audio_rate: int = 48000
+    audio_channels: int = 2
+    movflags: str = "+faststart"
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        if self.video_codec == "libx264" and self.preset not in _PRESETS:
+            raise MediaParamError(f"unknown x264 preset {self.preset!r}")
+        if not 0 <= self.crf <= 51:
+            raise MediaParamError(f"crf must be within 0..51, got {self.crf}")
+        if self.audio_channels not in (1, 2):
+            raise MediaParamError("audio_channels must be 1 or 2")
+        if self.threads < 0:
+            raise MediaParamError("threads must be >= 0")
+
+    @property
+    def video_codec_name(self) -> str:
+        """Codec name as reported by a probe of our own output (``libx264`` -> ``h264``)."""
+        return _CODEC_NAMES.get(self.video_codec, self.video_codec)
+
+    @property
+    def audio_codec_name(self) -> str:
+        return _CODEC_NAMES.get(self.audio_codec, self.audio_codec)
+
+    @property
+    def channel_layout(self) -> str:
+        return "stereo" if self.audio_channels == 2 else "mono"
+
+    def video_args(self) -> list[str]:
+        """Output options for the video encoder."""
+        args = ["-c:v", self.video_codec]
+        if self.video_codec == "libx264":
+            args += ["-preset", self.preset, "-crf", str(self.crf)]
+        args += ["-pix_fmt", self.pix_fmt]
+        if self.threads:
+            args += ["-threads:v", str(self.threads)]
+        return args
+
+    def audio_args(self) -> list[str]:
+        """Output options for the audio encoder (resampled to the profile's rate/layout)."""
+        return [
+            "-c:a",
+            self.audio_codec,
+            "-b:a",
+            self.audio_bitrate,
+            "-ar",
+            str(self.audio_rate),
+            "-ac",
+            str(self.audio_channels),
+        ]
+
+    def container_args(self) -> list[str]:
+        """Muxer options: MP4, index up front so players can start before the download ends."""
+        return ["-movflags", self.movflags, "-f", "mp4"]
+
+    def deterministic(self) -> EncoderProfile:
+        """The same profile with a pinned thread count (x264 output depends on it)."""
+        return replace(self, threads=self.threads or DETERMINISTIC_THREADS)
+
+
+def default_profile() -> EncoderProfile:
+    """The profile every operation uses unless given one; reads the env overrides each call."""
+    preset = os.environ.get("VIDASSETS_FFMPEG_PRESET") or EncoderProfile.preset
+    crf_text = os.environ.get("VIDASSETS_FFMPEG_CRF")
+    try:
+        crf = int(crf_text) if crf_text else EncoderProfile.crf
+    except ValueError as exc:
+        raise MediaParamError(f"VIDASSETS_FFMPEG_CRF must be an integer, got {crf_text!r}") from exc
+    return EncoderProfile(preset=preset, crf=crf)

@@ -1,0 +1,309 @@
+"""The one place that runs ffmpeg.
+
+Builders elsewhere return plain argument lists (tested without running
+anything); :func:`run_ffmpeg` is the only code that starts a process. It
+
+* resolves the binary (:func:`ffmpeg_exe`),
+* hardens the arguments (:func:`harden_args`): no stdin, no banner, overwrite,
+  machine-readable progress on stdout, and ``-protocol_whitelist file`` before
+  every ``-i`` so no input can reach the network or a meta-protocol such as
+  ``concat:`` / ``subfile:`` - plus a Python-side refusal with a clear message,
+* reads stdout and stderr on two threads so neither pipe can fill up and
+  deadlock ffmpeg, keeping only the last few KB of stderr,
+* turns ``-progress`` key=value blocks into fraction-done callbacks,
+* kills the whole process group on timeout (:class:`MediaTimeoutError`), and
+* maps a failure to :class:`InvalidMediaError` when stderr says the input is
+  bad, otherwise to :class:`FFmpegError`, always with the stderr tail.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from .errors import STDERR_TAIL_BYTES, FFmpegError, InvalidMediaError, MediaParamError, MediaTimeoutError
+from .fonts import fontconfig_env
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[float], None]
+
+#: Protocols an input may use. ``file`` only: inputs are local paths we resolved.
+INPUT_PROTOCOLS = "file"
+#: Input formats that are generators, not files (their "path" is a graph description).
+GENERATOR_FORMATS = frozenset({"lavfi"})
+
+_GLOBAL_FLAGS = ["-nostdin", "-hide_banner", "-y", "-progress", "pipe:1", "-nostats"]
+_PROTOCOL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+#: stderr fragments meaning "the input is not (valid) media" rather than "ffmpeg broke".
+_INVALID_INPUT_MARKERS = (
+    "invalid data found when processing input",
+    "moov atom not found",
+    "partial file",
+    "corrupt input packet",
+    "could not find codec parameters",
+    "does not contain any stream",
+    "error while decoding",
+    "invalid nal unit",
+    "error during demuxing",
+    "end of file",
+)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a successful run leaves behind: the full argv, stderr tail and wall time."""
+
+    argv: list[str]
+    returncode: int
+    stderr: str
+    elapsed: float
+
+
+@functools.cache
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary.
+
+    ``VIDASSETS_FFMPEG`` wins; then an ``ffmpeg`` on PATH (a system build is
+    usually newer and hardware-aware); then the static binary shipped in the
+    ``imageio-ffmpeg`` wheel, which always exists and has libx264, libass,
+    drawtext and xfade.
+    """
+    override = os.environ.get("VIDASSETS_FFMPEG")
+    if override:
+        return override
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _input_groups(args: Sequence[str]) -> list[tuple[int, str, str | None]]:
+    """``(index of -i, input value, -f format or None)`` for every input in ``args``."""
+    groups = []
+    fmt: str | None = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-f" and i + 1 < len(args):
+            fmt = args[i + 1]
+            i += 2
+            continue
+        if arg == "-i" and i + 1 < len(args):
+            groups.append((i, args[i + 1], fmt))
+            fmt = None
+            i += 2
+            continue
+        i += 1
+    return groups
+
+
+def check_input(value: str, fmt: str | None) -> None:
+    """Refuse any input that is not a local file (or a generator graph we wrote)."""
+    if fmt in GENERATOR_FORMATS:
+        return
+    target = value[len("file:") :] if value.startswith("file:") else value
+    if "://" in value or _PROTOCOL_RE.match(target) or target in ("-", ""):
+        raise MediaParamError(f"refusing input {value!r}: only local files are accepted")
+
+
+def harden_args(args: Sequence[str]) -> list[str]:
+    """Add the global safety/progress flags and a protocol whitelist before every ``-i``.
+
+    Pure: ``args`` are ffmpeg arguments without the program name. Raises
+    :class:`MediaParamError` for an input that is not a local file.
+    """
+    args = list(args)
+    if args and not args[0].startswith("-") and os.path.basename(args[0]).startswith("ffmpeg"):
+        raise ValueError("pass ffmpeg arguments without the program name")
+    out = list(_GLOBAL_FLAGS)
+    if "-loglevel" not in args and "-v" not in args:
+        out += ["-loglevel", "level+warning"]
+    starts = {idx: (value, fmt) for idx, value, fmt in _input_groups(args)}
+    for idx, arg in enumerate(args):
+        if idx in starts:
+            value, fmt = starts[idx]
+            check_input(value, fmt)
+            out += ["-protocol_whitelist", INPUT_PROTOCOLS]
+        out.append(arg)
+    return out
+
+
+def default_timeout(expected_duration: float | None) -> float:
+    """A generous ceiling so a wedged ffmpeg never blocks a worker forever.
+
+    ``VIDASSETS_FFMPEG_TIMEOUT`` (seconds) overrides; otherwise 2 minutes plus
+    30 s per second of media (far slower than realtime even on 2 cores).
+    """
+    env = os.environ.get("VIDASSETS_FFMPEG_TIMEOUT")
+    if env:
+        return float(env)
+    if expected_duration is None:
+        return 3600.0
+    return 120.0 + 30.0 * max(0.0, expected_duration)
+
+
+class _ProgressParser:
+    """Turns ``-progress`` key=value lines into monotonic fractions in [0, 1]."""
+
+    def __init__(self, expected_duration: float | None, callback: ProgressCallback | None) -> None:
+        self.expected = expected_duration if expected_duration and expected_duration > 0 else None
+        self.callback = callback
+        self.last = -1.0
+        self.out_time: float | None = None
+
+    def feed(self, line: str) -> None:
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.lstrip("-").isdigit():
+            self.out_time = int(value) / 1_000_000
+        elif key == "progress":
+            if value == "end":
+                self._emit(1.0)
+            elif self.expected and self.out_time is not None:
+                self._emit(min(0.999, max(0.0, self.out_time / self.expected)))
+
+    def _emit(self, fraction: float) -> None:
+        if self.callback is not None and fraction > self.last:
+            self.last = fraction
+            self.callback(fraction)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill ffmpeg and anything it spawned (it runs in its own session)."""
+    if proc.poll() is not None:
+        return
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - non-POSIX
+            proc.kill()
+    except ProcessLookupError:
+        pass
+
+
+def classify_failure(stderr: str, returncode: int, argv: list[str]) -> FFmpegError | InvalidMediaError | MediaParamError:
+    """Map a failed run to the error a caller can act on."""
+    lowered = stderr.lower()
+    if "not on whitelist" in lowered:
+        return MediaParamError("input refused: only local files are accepted", stderr=stderr)
+    if "no such file or directory" in lowered:
+        return InvalidMediaError("input file not found", stderr=stderr)
+    for marker in _INVALID_INPUT_MARKERS:
+        if marker in lowered:
+            return InvalidMediaError(
+                f"input is not valid media (ffmpeg: {marker}); the file may be truncated or not a video",
+                stderr=stderr,
+            )
+    last = next((ln for ln in reversed(stderr.strip().splitlines()) if ln.strip()), "")
+    return FFmpegError(f"ffmpeg failed with exit code {returncode}: {last[:300]}", stderr=stderr, returncode=returncode, argv=argv)
+
+
+def run_ffmpeg(
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    expected_duration: float | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Run ffmpeg with ``argv`` (arguments without the program name).
+
+    ``timeout`` defaults to :func:`default_timeout`. ``on_progress`` gets
+    non-decreasing fractions, ending with exactly 1.0 on success; it runs on a
+    reader thread, and if it raises (e.g. to cancel) ffmpeg is killed and the
+    exception re-raised here. ``env`` adds to the inherited environment; the
+    shipped-fonts fontconfig file is always set so text renders the same on
+    every host.
+    """
+    full = [ffmpeg_exe(), *harden_args(argv)]
+    budget = default_timeout(expected_duration) if timeout is None else timeout
+    proc_env = dict(os.environ)
+    proc_env.update(fontconfig_env())
+    if env:
+        proc_env.update(env)
+
+    parser = _ProgressParser(expected_duration, on_progress)
+    stderr_chunks: collections.deque[str] = collections.deque()
+    stderr_size = [0]
+    callback_error: list[BaseException] = []
+
+    log.debug("running %s", " ".join(full))
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        full,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=proc_env,
+        start_new_session=True,
+    )
+
+    def read_stdout(stream: IO[bytes]) -> None:
+        for raw in iter(stream.readline, b""):
+            if callback_error:
+                continue  # keep draining so ffmpeg never blocks on a full pipe
+            try:
+                parser.feed(raw.decode("utf-8", errors="replace"))
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+                callback_error.append(exc)
+                _kill_group(proc)
+
+    def read_stderr(stream: IO[bytes]) -> None:
+        for raw in iter(lambda: stream.read(4096), b""):
+            text = raw.decode("utf-8", errors="replace")
+            stderr_chunks.append(text)
+            stderr_size[0] += len(text)
+            while stderr_size[0] > 4 * STDERR_TAIL_BYTES and len(stderr_chunks) > 1:
+                stderr_size[0] -= len(stderr_chunks.popleft())
+
+    assert proc.stdout is not None and proc.stderr is not None
+    readers = [
+        threading.Thread(target=read_stdout, args=(proc.stdout,), daemon=True),
+        threading.Thread(target=read_stderr, args=(proc.stderr,), daemon=True),
+    ]
+    for thread in readers:
+        thread.start()
+    try:
+        try:
+            returncode = proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.wait()
+            for thread in readers:
+                thread.join(timeout=5)
+            raise MediaTimeoutError(
+                f"ffmpeg exceeded its {budget:g}s time budget and was killed",
+                stderr="".join(stderr_chunks),
+            ) from None
+        for thread in readers:
+            thread.join()
+    except BaseException:
+        _kill_group(proc)
+        raise
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+
+    elapsed = time.monotonic() - started
+    stderr = "".join(stderr_chunks)[-4 * STDERR_TAIL_BYTES :]
+    if callback_error:
+        raise callback_error[0]
+    if returncode != 0:
+        raise classify_failure(stderr, returncode, full)
+    parser._emit(1.0)
+    log.debug("ffmpeg finished in %.2fs", elapsed)
+    return RunResult(argv=full, returncode=returncode, stderr=stderr, elapsed=elapsed)

@@ -1,0 +1,183 @@
+"""Wire shapes of ``POST /api/execute`` and the one internal plan they normalise to.
+
+Shape A (documented): ``{"executionPlan": {"jobs": [...], "rootJobIds": [...]}, "options": {...}}``.
+Shape B (TypeScript SDK): ``{"jobs": [...], "baseExecutionId", "webhook": {...}, "providerApiKeys"}``.
+The pydantic models below only check structure; :func:`vidassets.plan.normalize.normalize_request`
+checks meaning (operations, params, graph) and reports every problem with its field path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from vidassets.plan.operations import AssetKind, Operation
+from vidassets.plan.params import HttpUrl
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+EXECUTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+
+
+class JobIn(BaseModel):
+    """One job as a client sends it. ``type`` and ``operation`` are synonyms."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(pattern=JOB_ID_PATTERN, description="Unique within the plan; letters, digits, _ . : -")
+    operation: str | None = Field(default=None, max_length=64)
+    type: str | None = Field(default=None, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    dependsOn: list[str] = Field(default_factory=list, max_length=200,
+                                 validation_alias=AliasChoices("dependsOn", "depends_on", "inputs"))
+    output: Any = None
+
+
+class ExecutionPlanIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    jobs: list[JobIn]
+    rootJobIds: list[str] | None = None
+
+
+class OptionsIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    baseExecutionId: str | None = Field(default=None, pattern=EXECUTION_ID_PATTERN)
+    webhookUrl: HttpUrl | None = None
+    webhookSecret: str | None = Field(default=None, min_length=1, max_length=512)
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    url: HttpUrl
+    secret: str | None = Field(default=None, min_length=1, max_length=512)
+
+
+class PlanCreate(BaseModel):
+    """Body of ``POST /api/execute``: either shape A or shape B (not both)."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "executionPlan": {
+                        "jobs": [
+                            {"id": "a", "operation": "generate", "params": {"prompt": "sunrise over hills", "duration": 3}},
+                            {"id": "b", "operation": "generate", "params": {"prompt": "city at night", "duration": 3}},
+                            {"id": "cut", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": 0.5}}, "dependsOn": ["a", "b"]},
+                            {"id": "vertical", "operation": "reframe", "params": {"aspectRatio": "9:16"}, "dependsOn": ["cut"]},
+                        ],
+                        "rootJobIds": ["vertical"],
+                    },
+                    "options": {"webhookUrl": "https://example.com/hooks/vidassets"},
+                }
+            ]
+        },
+    )
+
+    # Shape A
+    executionPlan: ExecutionPlanIn | None = None
+    options: OptionsIn | None = None
+    # Shape B
+    jobs: list[JobIn] | None = None
+    rootJobIds: list[str] | None = None
+    baseExecutionId: str | None = Field(default=None, pattern=EXECUTION_ID_PATTERN)
+    webhook: WebhookIn | None = None
+    webhookUrl: HttpUrl | None = None
+    webhookSecret: str | None = Field(default=None, min_length=1, max_length=512)
+    providerApiKeys: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> "PlanCreate":
+        if self.executionPlan is None and self.jobs is None:
+            raise ValueError("send either executionPlan.jobs (documented format) or jobs (SDK format)")
+        if self.executionPlan is not None and self.jobs is not None:
+            raise ValueError("send executionPlan or top-level jobs, not both")
+        if self.providerApiKeys and len(self.providerApiKeys) > 16:
+            raise ValueError("providerApiKeys: too many entries")
+        return self
+
+    @property
+    def job_list(self) -> list[JobIn]:
+        return self.executionPlan.jobs if self.executionPlan is not None else list(self.jobs or [])
+
+    @property
+    def root_job_ids(self) -> list[str] | None:
+        return self.executionPlan.rootJobIds if self.executionPlan is not None else self.rootJobIds
+
+    @property
+    def base_execution_id(self) -> str | None:
+        if self.options and self.options.baseExecutionId:
+            return self.options.baseExecutionId
+        return self.baseExecutionId
+
+    @property
+    def webhook_config(self) -> "WebhookConfig | None":
+        if self.options and self.options.webhookUrl:
+            return WebhookConfig(self.options.webhookUrl, self.options.webhookSecret)
+        if self.webhook is not None:
+            return WebhookConfig(self.webhook.url, self.webhook.secret)
+        if self.webhookUrl:
+            return WebhookConfig(self.webhookUrl, self.webhookSecret)
+        return None
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    url: str
+    secret: str | None = None
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class PlanJob:
+    """A validated job: canonical operation, normalised JSON params (no secrets), ordered inputs."""
+
+    id: str
+    operation: Operation
+    params: Mapping[str, Any]
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> AssetKind:
+        return self.operation.asset_kind
+
+    @property
+    def params_hash(self) -> str:
+        """Identity of the work: what base-execution reuse and the result cache compare."""
+        body = canonical_json({"op": self.operation.value, "params": dict(self.params),
+                               "dependsOn": list(self.depends_on)})
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    jobs: tuple[PlanJob, ...]
+    root_job_ids: tuple[str, ...]
+
+    def job(self, job_id: str) -> PlanJob:
+        for job in self.jobs:
+            if job.id == job_id:
+                return job
+        raise KeyError(job_id)
+
+    @property
+    def edges(self) -> dict[str, tuple[str, ...]]:
+        return {job.id: job.depends_on for job in self.jobs}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything a request asks for, validated. Secrets are kept apart from the plan."""
+
+    plan: Plan
+    base_execution_id: str | None = None
+    webhook: WebhookConfig | None = None
+    provider_keys: Mapping[str, str] = field(default_factory=dict)
+    job_keys: Mapping[str, str] = field(default_factory=dict)  # per-job apiKey, by job id

@@ -1,0 +1,58 @@
+"""The long-lived clients a process needs, built once from Settings.
+
+The API (through a dependency) and the Dagster resources (once per run worker) both call
+:func:`build_services`; neither builds clients of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from vidassets.net.guard import AddressPolicy
+from vidassets.settings import Settings
+from vidassets.storage.artefacts import ArtefactStore, LocalArtefactStore, S3ArtefactStore, s3_client
+from vidassets.storage.crypto import SecretBox
+from vidassets.storage.repo import ExecutionRepository
+
+
+@dataclass
+class Services:
+    settings: Settings
+    repo: ExecutionRepository
+    store: ArtefactStore
+    box: SecretBox
+    policy: AddressPolicy
+
+    def s3(self) -> Any:
+        s = self.settings
+        return s3_client(s.s3_endpoint_url, s.s3_region, s.s3_access_key_id,
+                         s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None)
+
+
+def build_services(settings: Settings) -> Services:
+    key = settings.encryption_key()
+    if settings.artefact_store == "s3":
+        s = settings
+        client = s3_client(s.s3_endpoint_url, s.s3_region, s.s3_access_key_id,
+                           s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None)
+        store: ArtefactStore = S3ArtefactStore(client, s.s3_bucket, s.s3_prefix, s.presigned_url_ttl_s)
+    else:
+        store = LocalArtefactStore(settings.resolved_artefacts_dir, settings.public_base_url,
+                                   signing_key=key, default_ttl_s=settings.presigned_url_ttl_s)
+    return Services(
+        settings=settings,
+        repo=ExecutionRepository(settings.resolved_database_url),
+        store=store,
+        box=SecretBox(key),
+        policy=AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist)),
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def get_services() -> Services:
+    """This process's services, built from :func:`get_settings` on first use."""
+    from vidassets.settings import get_settings
+
+    return build_services(get_settings())

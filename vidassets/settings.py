@@ -1,0 +1,132 @@
+"""One place for configuration: every knob is an environment variable prefixed ``VIDASSETS_``.
+
+The defaults describe the *embedded* deployment (SQLite, a local artefact folder, in-process
+cache and limits) so that a fresh clone runs with no configuration at all. Production sets
+``VIDASSETS_DATABASE_URL`` (PostgreSQL), ``VIDASSETS_REDIS_URL`` and ``VIDASSETS_ARTEFACT_STORE=s3``.
+
+Settings are read through :func:`get_settings` (cached) rather than an import-time global, so
+tests can change the environment and call ``get_settings.cache_clear()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VIDASSETS_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    # Where the embedded default keeps its state (database, artefacts, secret key, Dagster home).
+    data_dir: Path = Path(".vidassets")
+
+    # Relational store for executions, jobs, webhooks, API keys. SQLite path is relative to data_dir.
+    database_url: str | None = None
+
+    # Artefacts: "local" keeps them under data_dir/artefacts; "s3" uses any S3-compatible endpoint.
+    artefact_store: Literal["local", "s3"] = "local"
+    artefacts_dir: Path | None = None
+    s3_bucket: str = "vidassets"
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    presigned_url_ttl_s: int = 3600
+
+    # Redis for cache and rate limits; None means in-process (embedded default).
+    redis_url: str | None = None
+
+    # The public base URL of this API; local artefacts are served below it.
+    public_base_url: str = "http://localhost:3000"
+
+    # Dagster: where the API sends GraphQL mutations to add partitions and launch runs.
+    dagster_graphql_url: str = "http://127.0.0.1:3001/graphql"
+    dagster_location_name: str = "vidassets"
+    dagster_repository_name: str = "__repository__"
+    dagster_job_name: str = "execute_plan"
+    dagster_timeout_s: float = 10.0
+    # How long the API waits after committing an execution before the reconciliation sensor
+    # considers it "not launched" and launches it itself.
+    launch_grace_s: float = 30.0
+
+    # Plan limits (SPEC / issue: jobs <= 200, body <= 1 MiB, text <= 20,000 chars).
+    max_jobs: int = 200
+    max_body_bytes: int = 1024 * 1024
+    max_text_chars: int = 20_000
+    max_duration_s: float = 600.0
+
+    # Execution: how many plan jobs of one execution run at once inside the run worker.
+    job_concurrency: int = 2
+    media_timeout_s: float = 1800.0
+    work_dir: Path | None = None
+
+    # URL fetching (media imports, audio tracks, subtitle files).
+    fetch_max_bytes: int = 2 * 1024 * 1024 * 1024
+    fetch_timeout_s: float = 120.0
+    # The embedded default accepts loopback/private URLs (local development). Production turns
+    # this off so the SSRF guard refuses private, loopback, link-local and metadata addresses.
+    allow_private_urls: bool = True
+    url_allowlist: list[str] = Field(default_factory=list)
+
+    # Symmetric key that encrypts secrets at rest (webhook secrets, provider keys).
+    # Generated into data_dir/secret.key on the embedded default when not set.
+    secret_key: SecretStr | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Accept the common "postgres://" and plain "postgresql://" spellings.
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg2://" + url[len("postgres://") :]
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg2://" + url[len("postgresql://") :]
+            return url
+        return f"sqlite:///{(self.data_dir / 'vidassets.db').resolve()}"
+
+    @property
+    def resolved_artefacts_dir(self) -> Path:
+        return (self.artefacts_dir or self.data_dir / "artefacts").resolve()
+
+    @property
+    def resolved_work_dir(self) -> Path:
+        return (self.work_dir or self.data_dir / "work").resolve()
+
+    def encryption_key(self) -> bytes:
+        """Return the Fernet key, creating one under data_dir on first use (embedded default)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        from cryptography.fernet import Fernet
+
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: when two processes start together, exactly one key is ever written.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(Fernet.generate_key())
+        return path.read_bytes().strip()
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,248 @@
+"""All reads and writes of executions and jobs: the one home for queries (API and executor alike).
+
+Job rows are the checkpoints of a run: a job is marked ``processing`` before its work starts and
+``completed`` with its artefact only after the artefact is stored, so a resumed or retried run
+skips exactly the finished work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from vidassets.plan.models import Plan
+from vidassets.storage.db import session_scope
+from vidassets.storage.models import ExecutionJobRow, ExecutionRow, utcnow
+
+TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+
+
+def new_execution_id() -> str:
+    """Time-ordered id (48-bit ms + 80 random bits, hex): sortable, so it doubles as a list cursor."""
+    return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+@dataclass(frozen=True)
+class ReusedJob:
+    """A job satisfied by the base execution: its result is copied, pointing at the base."""
+
+    job_id: str
+    result: dict[str, Any]
+
+
+class ExecutionRepository:
+    def __init__(self, db_url: str):
+        self.db_url = db_url
+
+    def session(self):  # type: ignore[no-untyped-def]
+        return session_scope(self.db_url)
+
+    # -- creation ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        execution_id: str,
+        tenant_id: str,
+        plan: Plan,
+        base_execution_id: str | None = None,
+        webhook_url: str | None = None,
+        webhook_secret_enc: str | None = None,
+        secrets_enc: str | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        reused: Sequence[ReusedJob] = (),
+    ) -> ExecutionRow:
+        reused_by_id = {r.job_id: r for r in reused}
+        now = utcnow()
+        row = ExecutionRow(
+            id=execution_id, tenant_id=tenant_id, status="pending",
+            plan={"jobs": [_job_json(j) for j in plan.jobs], "rootJobIds": list(plan.root_job_ids)},
+            base_execution_id=base_execution_id, webhook_url=webhook_url,
+            webhook_secret_enc=webhook_secret_enc, secrets_enc=secrets_enc,
+            idempotency_key=idempotency_key, request_hash=request_hash,
+            created_at=now, updated_at=now, launch_attempts=0,
+        )
+        for position, job in enumerate(plan.jobs):
+            reuse = reused_by_id.get(job.id)
+            row.jobs.append(ExecutionJobRow(
+                job_id=job.id, position=position, operation=job.operation.value, kind=job.kind.value,
+                params=dict(job.params), params_hash=job.params_hash, depends_on=list(job.depends_on),
+                status="completed" if reuse else "pending", result=reuse.result if reuse else None,
+                attempts=0, progress=1.0 if reuse else 0.0, updated_at=now,
+                completed_at=now if reuse else None,
+            ))
+        with self.session() as s:
+            s.add(row)
+        return row
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get(self, execution_id: str, tenant_id: str | None = None, *, with_jobs: bool = True) -> ExecutionRow | None:
+        with self.session() as s:
+            stmt = select(ExecutionRow).where(ExecutionRow.id == execution_id)
+            if tenant_id is not None:
+                stmt = stmt.where(ExecutionRow.tenant_id == tenant_id)
+            if with_jobs:
+                stmt = stmt.options(selectinload(ExecutionRow.jobs))
+            return s.scalars(stmt).one_or_none()
+
+    def by_idempotency_key(self, tenant_id: str, key: str) -> ExecutionRow | None:
+        with self.session() as s:
+            return s.scalars(
+                select(ExecutionRow).where(ExecutionRow.tenant_id == tenant_id, ExecutionRow.idempotency_key == key)
+                .options(selectinload(ExecutionRow.jobs))
+            ).one_or_none()
+
+    def list(
+        self, *, tenant_id: str, statuses: Sequence[str] = (), before: str | None = None, limit: int = 50
+    ) -> list[ExecutionRow]:
+        """Newest first; ``before`` is the cursor (an execution id, ids sort by creation time)."""
+        with self.session() as s:
+            stmt = select(ExecutionRow).where(ExecutionRow.tenant_id == tenant_id)
+            if statuses:
+                stmt = stmt.where(ExecutionRow.status.in_(list(statuses)))
+            if before:
+                stmt = stmt.where(ExecutionRow.id < before)
+            stmt = stmt.order_by(ExecutionRow.id.desc()).limit(limit).options(selectinload(ExecutionRow.jobs))
+            return list(s.scalars(stmt))
+
+    def jobs(self, execution_id: str) -> list[ExecutionJobRow]:
+        with self.session() as s:
+            return list(s.scalars(select(ExecutionJobRow).where(ExecutionJobRow.execution_id == execution_id)
+                                  .order_by(ExecutionJobRow.position)))
+
+    def unlaunched(self, older_than_s: float, limit: int = 50) -> list[ExecutionRow]:
+        """Committed but never launched (API died, Dagster down): the reconciliation sensor's work."""
+        cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
+        with self.session() as s:
+            return list(s.scalars(
+                select(ExecutionRow).where(
+                    ExecutionRow.status == "pending", ExecutionRow.run_id.is_(None),
+                    ExecutionRow.cancel_requested_at.is_(None), ExecutionRow.created_at < cutoff,
+                ).order_by(ExecutionRow.id).limit(limit)
+            ))
+
+    def active_with_runs(self, limit: int = 200) -> list[ExecutionRow]:
+        with self.session() as s:
+            return list(s.scalars(
+                select(ExecutionRow).where(ExecutionRow.status.in_(["pending", "processing"]),
+                                           ExecutionRow.run_id.is_not(None)).limit(limit)
+            ))
+
+    # -- launch bookkeeping ---------------------------------------------------------------
+
+    def mark_launched(self, execution_id: str, run_id: str) -> None:
+        """Record the run, unless the run worker has already claimed the execution with its own id."""
+        with self.session() as s:
+            s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id, ExecutionRow.run_id.is_(None))
+                      .values(run_id=run_id, launched_at=utcnow(), launch_error=None,
+                              launch_attempts=ExecutionRow.launch_attempts + 1))
+
+    def mark_launch_failed(self, execution_id: str, error: str) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id)
+                      .values(launch_error=error[:2000], launch_attempts=ExecutionRow.launch_attempts + 1))
+
+    # -- run lifecycle (run worker) -------------------------------------------------------
+
+    def start_run(self, execution_id: str, run_id: str) -> ExecutionRow:
+        """The run worker claims the execution: status processing, run id recorded."""
+        with self.session() as s:
+            row = s.get(ExecutionRow, execution_id, options=[selectinload(ExecutionRow.jobs)])
+            if row is None:
+                raise LookupError(f"execution {execution_id} does not exist")
+            row.run_id = run_id
+            if row.status not in TERMINAL_STATUSES or row.status == "failed":
+                row.status = "processing"
+                row.error = None
+                row.error_code = None
+                row.completed_at = None
+            row.started_at = row.started_at or utcnow()
+            row.launched_at = row.launched_at or utcnow()
+            return row
+
+    def finish(self, execution_id: str, status: str, *, error: str | None = None,
+               error_code: str | None = None, result: dict[str, Any] | None = None) -> None:
+        with self.session() as s:
+            values: dict[str, Any] = {"status": status, "error": error, "error_code": error_code,
+                                      "completed_at": utcnow()}
+            if result is not None:
+                values["result"] = result
+            s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id).values(**values))
+
+    def fail_if_active(self, execution_id: str, status: str, error: str, error_code: str) -> bool:
+        """Terminal state from outside the run (run crashed, was cancelled): only if still active."""
+        with self.session() as s:
+            res = s.execute(update(ExecutionRow)
+                            .where(ExecutionRow.id == execution_id,
+                                   ExecutionRow.status.in_(["pending", "processing"]))
+                            .values(status=status, error=error, error_code=error_code, completed_at=utcnow()))
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id,
+                             ExecutionJobRow.status.in_(["pending", "processing"]))
+                      .values(status="cancelled" if status == "cancelled" else "failed",
+                              error=error, error_code=error_code))
+            return res.rowcount > 0
+
+    def request_cancel(self, execution_id: str) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id)
+                      .values(cancel_requested_at=utcnow()))
+
+    def cancel_requested(self, execution_id: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(ExecutionRow.cancel_requested_at).where(ExecutionRow.id == execution_id)) is not None
+
+    # -- job checkpoints ------------------------------------------------------------------
+
+    def job_started(self, execution_id: str, job_id: str, run_id: str | None) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
+                      .values(status="processing", run_id=run_id, started_at=utcnow(), completed_at=None,
+                              error=None, error_code=None, progress=0.0,
+                              attempts=ExecutionJobRow.attempts + 1))
+
+    def job_progress(self, execution_id: str, job_id: str, progress: float) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id,
+                             ExecutionJobRow.status == "processing")
+                      .values(progress=max(0.0, min(1.0, progress))))
+
+    def job_completed(self, execution_id: str, job_id: str, result: dict[str, Any]) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
+                      .values(status="completed", result=result, progress=1.0, completed_at=utcnow(),
+                              error=None, error_code=None))
+
+    def job_failed(self, execution_id: str, job_id: str, *, status: str, error: str, error_code: str) -> None:
+        with self.session() as s:
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
+                      .values(status=status, error=error[:4000], error_code=error_code, completed_at=utcnow()))
+
+    def reset_jobs(self, execution_id: str, job_ids: Iterable[str]) -> None:
+        """Make jobs runnable again (retry): back to pending, result kept until replaced."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self.session() as s:
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id.in_(ids))
+                      .values(status="pending", error=None, error_code=None, progress=0.0, completed_at=None))
+
+
+def _job_json(job) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return {"id": job.id, "operation": job.operation.value, "params": dict(job.params),
+            "dependsOn": list(job.depends_on)}
