@@ -1,0 +1,103 @@
+"""Shared fixtures: real PostgreSQL, a real S3 endpoint (moto server on loopback), and Settings
+for the two deployments every storage-touching test runs on:
+
+* ``embedded``   — SQLite + local artefact folder (the default a fresh clone runs);
+* ``production`` — PostgreSQL + S3 (moto's server, over HTTP on 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from vidassets.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("VIDASSETS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+S3_BUCKET = "vidassets-test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    name = f"vidassets_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    from vidassets.storage.migrate import upgrade
+
+    upgrade(url)
+    yield url
+    from vidassets.storage.db import get_engine
+
+    get_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on a loopback port, with the test bucket created."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    from vidassets.storage.artefacts import s3_client
+
+    s3_client(endpoint, "us-east-1", "testing", "testing").create_bucket(Bucket=S3_BUCKET)
+    yield endpoint
+    server.stop()
+
+
+def embedded_settings(data_dir: Path, **overrides: object) -> Settings:
+    from vidassets.storage.migrate import upgrade
+
+    settings = Settings(data_dir=data_dir, **overrides)  # type: ignore[arg-type]
+    upgrade(settings.resolved_database_url)
+    return settings
+
+
+def production_settings(data_dir: Path, pg_url: str, s3_url: str, **overrides: object) -> Settings:
+    return Settings(  # type: ignore[arg-type]
+        data_dir=data_dir, database_url=pg_url, artefact_store="s3", s3_endpoint_url=s3_url,
+        s3_bucket=S3_BUCKET, s3_prefix=f"t{secrets.token_hex(3)}", s3_access_key_id="testing",
+        s3_secret_access_key="testing", redis_url="redis://127.0.0.1:6379/15", **overrides,
+    )
+
+
+@pytest.fixture(params=["embedded", "production"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings for the parametrised backend, on a fresh data dir."""
+    if backend == "embedded":
+        return embedded_settings(tmp_path / "data")
+    return production_settings(tmp_path / "data", request.getfixturevalue("pg_database"),
+                               request.getfixturevalue("s3_endpoint"))
+
+
+@pytest.fixture
+def services(settings: Settings):  # type: ignore[no-untyped-def]
+    from vidassets.services import build_services
+
+    return build_services(settings)

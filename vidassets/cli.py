@@ -1,0 +1,102 @@
+"""``vidassets`` command line: migrate, run the embedded stack, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from vidassets.settings import get_settings
+
+
+def cmd_migrate(_: argparse.Namespace) -> int:
+    from vidassets.storage.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    print(f"database migrated: {settings.resolved_database_url.split('@')[-1]}")
+    return 0
+
+
+def _start(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from vidassets.stack import Stack, stack_env
+    from vidassets.storage.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    env = stack_env(settings.data_dir, api_port=args.api_port, dagster_port=args.dagster_port)
+    stack = Stack(env=env, api_port=args.api_port, dagster_port=args.dagster_port,
+                  log_dir=settings.data_dir / "logs" if args.quiet else None)
+    return settings, stack.start()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings, stack = _start(args)
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.wait_ready()
+        print(f"vidassets API:     {stack.api_url}  (OpenAPI: {stack.api_url}/docs)")
+        print(f"Dagster UI:        {stack.dagster_url}")
+        print(f"data:              {settings.data_dir.resolve()}   (Ctrl-C stops everything)")
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with code {proc.returncode}; stopping", file=sys.stderr)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from vidassets.demo import run_demo
+
+    args.quiet = True
+    settings, stack = _start(args)
+    try:
+        print("starting Dagster and the API (logs in .vidassets/logs) ...", flush=True)
+        stack.wait_ready()
+        print(f"Dagster UI: {stack.dagster_url}   API: {stack.api_url}")
+        artefacts = settings.resolved_artefacts_dir if settings.artefact_store == "local" else None
+        run_demo(stack.api_url, artefacts, settings.data_dir / "demo")
+        if args.keep:
+            print("stack still running (Ctrl-C stops it)")
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vidassets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    for name, func, help_text in (("run", cmd_run, "run Dagster (UI on :3001) and the API (:3000) in the foreground"),
+                                  ("demo", cmd_demo, "run the stack and submit a sample plan")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--api-port", type=int, default=3000)
+        p.add_argument("--dagster-port", type=int, default=3001)
+        p.add_argument("--quiet", action="store_true", help="send process logs to .vidassets/logs")
+        if name == "demo":
+            p.add_argument("--keep", action="store_true", help="keep the stack running afterwards")
+        p.set_defaults(func=func)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
