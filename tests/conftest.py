@@ -29,20 +29,38 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
-    name = f"vidassets_test_{os.getpid()}_{secrets.token_hex(3)}"
+def pg_template() -> Iterator[str]:
+    """A migrated template database; each test gets a fast copy of it (CREATE DATABASE ... TEMPLATE)."""
+    name = f"vidassets_tmpl_{os.getpid()}_{secrets.token_hex(3)}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    from vidassets.storage.db import get_engine
     from vidassets.storage.migrate import upgrade
 
     upgrade(url)
+    get_engine(url).dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test, dropped afterwards."""
+    name = f"vidassets_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
-    from vidassets.storage.db import get_engine
+    from vidassets.storage.db import get_engine, get_sessionmaker
 
     get_engine(url).dispose()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
