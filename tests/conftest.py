@@ -119,3 +119,36 @@ def services(settings: Settings):  # type: ignore[no-untyped-def]
     from vidassets.services import build_services
 
     return build_services(settings)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The VIDASSETS_* environment that reproduces ``settings`` in another process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, (list, dict)):
+            import json
+
+            value = json.dumps(value)
+        env[f"VIDASSETS_{name.upper()}"] = str(value)
+    if settings.s3_secret_access_key is not None:
+        env["VIDASSETS_S3_SECRET_ACCESS_KEY"] = settings.s3_secret_access_key.get_secret_value()
+    return env
+
+
+@pytest.fixture
+def settings_in_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Expose ``settings`` through the environment (as the run worker and sensors read it)."""
+    from vidassets.services import get_services
+    from vidassets.settings import get_settings
+
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    get_services.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+    get_services.cache_clear()

@@ -1,0 +1,40 @@
+# vidassets — the commands a newcomer needs.
+#   make demo   install, start Dagster + the API on the embedded default, run a sample plan
+#   make run    install and run the stack in the foreground (API :3000, Dagster UI :3001)
+#   make test   install and run the test suite (needs PostgreSQL and Redis on 127.0.0.1)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run demo test test-fast bench migrate clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+migrate: install
+	$(PY) -m vidassets.cli migrate
+
+run: install
+	$(PY) -m vidassets.cli run
+
+demo: install
+	$(PY) -m vidassets.cli demo
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/media.py
+
+clean:
+	rm -rf .vidassets .pytest_cache

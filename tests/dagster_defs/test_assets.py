@@ -1,0 +1,83 @@
+"""The Dagster definitions on a real instance: partitions, per-kind materialisations, subsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from tests.execution.conftest import five_op_plan, submit
+from vidassets.dagster.assets import MODE_TAG, render_plan
+from vidassets.dagster.definitions import defs
+from vidassets.dagster.jobs import EXECUTE_PLAN_JOB
+from vidassets.dagster.partitions import executions_partitions
+from vidassets.dagster.resources import StorageResource, VideoProviderResource
+from vidassets.services import get_services
+
+KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]
+
+
+@pytest.fixture
+def instance(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as inst:
+        yield inst
+
+
+def _materialize(instance, eid: str, selection=None, tags=None):  # type: ignore[no-untyped-def]
+    instance.add_dynamic_partitions(executions_partitions.name, [eid])
+    return dg.materialize(
+        [render_plan], instance=instance, partition_key=eid, selection=selection, raise_on_error=False,
+        resources={"storage": StorageResource(), "provider": VideoProviderResource()}, tags=tags or {},
+    )
+
+
+def test_definitions_load_with_the_five_assets_in_lineage_order() -> None:
+    repo = defs.get_repository_def()
+    job = defs.resolve_job_def(EXECUTE_PLAN_JOB)
+    assert job.partitions_def == executions_partitions
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == set(KINDS)
+    for upstream, downstream in zip(KINDS, KINDS[1:]):
+        assert dg.AssetKey(upstream) in graph.get(dg.AssetKey(downstream)).parent_keys
+    assert {s.name for s in repo.sensor_defs} >= {"launch_unlaunched_executions", "record_failed_runs"}
+
+
+def test_a_run_materialises_each_kind_with_metadata(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    services = get_services()
+    eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    result = _materialize(instance, eid, tags={MODE_TAG: "resume"})
+    assert result.success
+    mats = result.get_asset_materialization_events()
+    assert [m.asset_key.to_user_string() for m in mats] == KINDS
+    for event in mats:
+        mat = event.materialization
+        assert mat.partition == eid
+        md = mat.metadata
+        assert md["step_count"].value >= 1 and md["size_bytes"].value > 0
+        assert md["resolution"].value and md["provider"].value
+        assert mat.tags and mat.tags.get("dagster/data_version")
+    sub = instance.get_latest_materialization_event(dg.AssetKey("subtitled"))
+    assert sub.asset_materialization.metadata["job_ids"].value == ["caps"]
+    assert services.repo.get(eid).status == "completed"
+
+
+def test_ui_style_subset_rematerialises_one_kind(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    services = get_services()
+    eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    again = _materialize(instance, eid, selection=[dg.AssetKey("subtitled")])  # no mode tag: re-render
+    assert again.success
+    assert [m.asset_key.to_user_string() for m in again.get_asset_materialization_events()] == ["subtitled"]
+    attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
+    assert attempts["caps"] == 2 and attempts["a"] == 1
+
+
+def test_failed_execution_fails_the_run(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    services = get_services()
+    eid = submit(services, {"jobs": [{"id": "bad", "type": "generate", "params": {"url": f"{media_url}/notes.mp4"}}]})
+    result = _materialize(instance, eid, tags={MODE_TAG: "resume"})
+    assert not result.success
+    row = services.repo.get(eid)
+    assert row.status == "failed" and row.error_code == "invalid_media"
