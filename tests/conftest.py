@@ -7,11 +7,14 @@ for the two deployments every storage-touching test runs on:
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import secrets
 import socket
+import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -152,3 +155,30 @@ def settings_in_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield get_settings()
     get_settings.cache_clear()
     get_services.cache_clear()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files a plan can point at by URL: a voice track, a real clip, a non-media file."""
+    from vidassets import media
+
+    folder = tmp_path_factory.mktemp("served")
+    media.run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=3:sample_rate=48000",
+                      "-c:a", "aac", str(folder / "voice.m4a")], timeout=60)
+    media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=24:duration=1",
+                      "-c:v", "libx264", "-pix_fmt", "yuv420p", str(folder / "clip.mp4")], timeout=60)
+    (folder / "notes.mp4").write_text("this is not a video\n" * 100)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def media_url(media_dir: Path) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(media_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from tests.execution.conftest import five_op_plan, submit
+from tests.helpers import five_op_plan, submit
 from vidassets.dagster.assets import MODE_TAG, render_plan
 from vidassets.dagster.definitions import defs
 from vidassets.dagster.jobs import EXECUTE_PLAN_JOB

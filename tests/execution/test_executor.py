@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.execution.conftest import five_op_plan, submit
+from tests.helpers import five_op_plan, submit
 from vidassets import media
 from vidassets.execution.executor import PlanExecutor, RunSummary
 from vidassets.plan import AssetKind

@@ -1,0 +1,131 @@
+"""End to end, as a user runs it: real uvicorn, real Dagster (webserver + daemon + code server),
+real ffmpeg, HTTP in and out. One stack per module on the embedded default."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import embedded_settings, settings_env
+from tests.helpers import five_op_plan
+from vidassets import media
+from vidassets.plan import PlanCreate
+from vidassets.stack import Stack, stack_env
+
+pytestmark = pytest.mark.e2e
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    data = tmp_path_factory.mktemp("stack") / "data"
+    api_port, dagster_port = _port(), _port()
+    settings = embedded_settings(data, public_base_url=f"http://127.0.0.1:{api_port}",
+                                 dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0)
+    env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
+    s = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=data / "logs")
+    s.start()
+    try:
+        s.wait_ready(timeout_s=240)
+        yield s
+    except BaseException:
+        for log in sorted((data / "logs").glob("*.log")):
+            print(f"==== {log.name}\n{log.read_text()[-6000:]}")
+        raise
+    finally:
+        s.stop()
+
+
+def wait_terminal(api: str, eid: str, timeout_s: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{api}/api/execute/{eid}/status", timeout=10).json()
+        seen.append(status["status"])
+        if status["status"] in ("completed", "failed", "cancelled"):
+            status["_seen"] = seen
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"execution {eid} not finished in {timeout_s}s; last: {status}")
+
+
+def graphql(stack: Stack, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    resp = httpx.post(f"{stack.dagster_url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    resp.raise_for_status()
+    return resp.json()["data"]
+
+
+def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, media_url: str, tmp_path: Path) -> None:
+    api = stack.api_url
+    resp = httpx.post(f"{api}/api/execute", json=five_op_plan(f"{media_url}/voice.m4a", size="640x360", duration=1.5))
+    assert resp.status_code == 202, resp.text
+    eid = resp.json()["executionId"]
+    status = wait_terminal(api, eid)
+    assert status["status"] == "completed", status
+    assert "processing" in status["_seen"] or status["_seen"][0] == "completed"
+    assert status["progress"] == 100 and status["completedJobs"] == status["totalJobs"] == 6
+    assert status["runId"]
+
+    video = tmp_path / "out.mp4"
+    download = httpx.get(status["result"]["url"], timeout=30)
+    assert download.status_code == 200 and download.headers["content-type"] == "video/mp4"
+    video.write_bytes(download.content)
+    info = media.probe(video)
+    assert info.height > info.width and abs(info.width / info.height - 9 / 16) < 0.02
+    assert info.has_audio and info.video_codec == "h264"
+    assert abs(info.duration - (1.5 + 1.5 - 0.25)) <= 0.1
+    assert status["result"]["aspectRatio"] == "9:16"
+
+    # The five assets carry this execution's partition and metadata in Dagster.
+    data = graphql(stack, """
+      query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
+        assetKey { path }
+        assetMaterializations(partitions: [%s]) { partition runId metadataEntries { label } }
+      } }""" % f'"{eid}"', {"keys": [{"path": [k]} for k in
+                               ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]]})
+    nodes = {n["assetKey"]["path"][0]: n for n in data["assetNodes"]}
+    assert len(nodes) == 5
+    for key, node in nodes.items():
+        mats = node["assetMaterializations"]
+        assert mats and mats[0]["partition"] == eid and mats[0]["runId"] == status["runId"], key
+        labels = {m["label"] for m in mats[0]["metadataEntries"]}
+        assert {"job_ids", "uri", "duration_s", "resolution", "size_bytes", "provider"} <= labels
+
+
+def test_sdk_wire_format_and_an_invalid_plan(stack: Stack) -> None:
+    api = stack.api_url
+    plan = {"jobs": [{"id": "clip", "type": "generate",
+                      "params": {"provider": "local", "modelId": "any", "unified": True, "prompt": "a cat",
+                                 "duration": 1, "resolution": "320x180", "aspectRatio": "16:9", "seed": 5}}]}
+    resp = httpx.post(f"{api}/api/execute", json=plan, headers={"Authorization": "Bearer local"})
+    assert resp.status_code == 202
+    status = wait_terminal(api, resp.json()["executionId"])
+    assert status["status"] == "completed" and status["result"]["url"]
+    assert {"progress", "totalJobs", "completedJobs", "currentJob", "jobs"} <= status.keys()
+    bad = httpx.post(f"{api}/api/execute", json={"jobs": [{"id": "x", "type": "reframe", "params": {}}]})
+    assert bad.status_code == 422 and bad.json()["details"][0]["field"].startswith("jobs[0]")
+
+
+def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Stack) -> None:
+    """What happens when the API dies between commit and launch: the sensor launches it."""
+    from vidassets.services import build_services
+    from vidassets.settings import Settings
+    from vidassets.submissions import accept
+
+    settings = Settings(data_dir=Path(stack.env["VIDASSETS_DATA_DIR"]))
+    services = build_services(settings)
+    body = PlanCreate.model_validate({"jobs": [{"id": "c", "type": "generate",
+                                                "params": {"prompt": "late", "duration": 1, "resolution": "160x90"}}]})
+    eid = accept(services, body, tenant_id="default").row.id  # committed, never launched
+    status = wait_terminal(stack.api_url, eid, timeout_s=120)
+    assert status["status"] == "completed" and status["runId"]
