@@ -73,7 +73,7 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
     for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
         row = services.repo.get(execution_id, with_jobs=False)
         yield materialization(done, base_execution_id=row.base_execution_id if row else None)
-    status = executor.finalize(execution_id, summary)
+    status = executor.finalize(execution_id, summary, mode)
     if status != "completed":
         raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
                          metadata={"execution_id": execution_id, "status": status,

@@ -7,14 +7,19 @@ import dagster as dg
 from vidassets.dagster.assets import render_plan
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.resources import StorageResource, VideoProviderResource
-from vidassets.dagster.sensors import launch_unlaunched_executions, record_canceled_runs, record_failed_runs
+from vidassets.dagster.sensors import (
+    deliver_webhooks,
+    launch_unlaunched_executions,
+    record_canceled_runs,
+    record_failed_runs,
+)
 
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[render_plan],
         jobs=[execute_plan_job],
-        sensors=[launch_unlaunched_executions, record_failed_runs, record_canceled_runs],
+        sensors=[launch_unlaunched_executions, record_failed_runs, record_canceled_runs, deliver_webhooks],
         resources={"storage": StorageResource(), "provider": VideoProviderResource()},
     )
 

@@ -3,10 +3,13 @@
 * ``launch_unlaunched_executions``: the API commits an execution and launches its run itself; if
   that launch failed (Dagster was down, the API died between commit and launch) this sensor
   launches it. ``run_key`` = execution ID, so Dagster never starts two runs for one execution.
+* ``deliver_webhooks``: the outbox deliverer; at-least-once, backoff over more than a day.
 * ``record_failed_runs`` / ``record_canceled_runs``: a run that dies without the executor writing
   a terminal state (worker killed, terminated from the UI) still ends its execution.
 """
 
+
+import time
 
 import dagster as dg
 
@@ -14,6 +17,8 @@ from vidassets.dagster.assets import MODE_TAG
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource
+from vidassets.webhooks.deliver import WebhookDeliverer
+from vidassets.webhooks.events import enqueue_event
 
 PARTITION_TAG = "dagster/partition"
 
@@ -51,6 +56,7 @@ def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: Sto
                else f"run {context.dagster_run.run_id} failed before the execution finished")
     if services.repo.fail_if_active(execution_id, status, message, "cancelled" if status == "cancelled" else "run_failed"):
         context.log.info(f"execution {execution_id} marked {status} from run {context.dagster_run.run_id}")
+        enqueue_event(services, execution_id)
 
 
 def _retries_left(context: dg.RunStatusSensorContext) -> bool:
@@ -73,3 +79,19 @@ def record_failed_runs(context: dg.RunFailureSensorContext, storage: StorageReso
                       minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.RUNNING)
 def record_canceled_runs(context: dg.RunStatusSensorContext, storage: StorageResource) -> None:
     _end_execution(context, "cancelled", storage)
+
+
+@dg.sensor(minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Deliver due webhook messages from the outbox (signed, retried with backoff).")
+def deliver_webhooks(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SkipReason:
+    deliverer = WebhookDeliverer(storage.services())
+    deadline = time.monotonic() + 20  # bounded: a tick never outlives the sensor's gRPC timeout
+    outcomes: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        results = deliverer.deliver_due()
+        if not results:
+            break
+        for r in results:
+            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())) or "nothing due"
+    return dg.SkipReason(f"webhooks: {summary}")

@@ -33,6 +33,7 @@ from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, AssetKind, O
 from vidassets.services import Services
 from vidassets.storage.artefacts import artefact_key, file_digest
 from vidassets.storage.models import ExecutionJobRow
+from vidassets.webhooks.events import enqueue_event
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +211,10 @@ class PlanExecutor:
         else:
             summary.status = "completed"
 
-    def finalize(self, execution_id: str, summary: RunSummary) -> str:
-        """Write the execution's terminal state, derived from its job rows (the source of truth)."""
+    def finalize(self, execution_id: str, summary: RunSummary, mode: Mode = "resume") -> str:
+        """Write the execution's terminal state, derived from its job rows (the source of truth),
+        and put the webhook event in the outbox: ``execution.<status>`` when a run ends,
+        ``execution.updated`` when a rematerialisation changed a finished execution's output."""
         row = self.repo.get(execution_id)
         assert row is not None
         statuses = {j.status for j in row.jobs}
@@ -228,8 +231,13 @@ class PlanExecutor:
             error = code = None
         elif status == "failed" and not error:
             error, code = "some jobs did not complete", "incomplete"
-        self.repo.finish(execution_id, status, error=error, error_code=code,
-                         result=final_result(row.plan, {j.job_id: j.result for j in row.jobs if j.result}))
+        result = final_result(row.plan, {j.job_id: j.result for j in row.jobs if j.result})
+        self.repo.finish(execution_id, status, error=error, error_code=code, result=result)
+        if mode == "rerender" and status == "completed":
+            if (row.result or {}).get("key") != result.get("key"):
+                enqueue_event(self.services, execution_id, "execution.updated")
+        else:
+            enqueue_event(self.services, execution_id)
         return status
 
     # -- one job ---------------------------------------------------------------------------
