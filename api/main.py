@@ -9,7 +9,7 @@ from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
 from api.middleware import BodySizeLimit
-from api.routes import artefacts, executions, health
+from api.routes import actions, artefacts, executions, health
 from vidassets.launcher import DagsterLauncher
 from vidassets.services import build_services
 from vidassets.settings import Settings, get_settings
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.launcher = DagsterLauncher(settings)
     install_error_handlers(app)
     app.include_router(executions.router)
+    app.include_router(actions.router)
     app.include_router(artefacts.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -83,3 +83,34 @@ class ExecutionsPublic(BaseModel):
     data: list[ExecutionSummary]
     count: int
     nextCursor: str | None = None
+
+
+class WebhookAttemptPublic(BaseModel):
+    attempt: int
+    startedAt: dt.datetime
+    statusCode: int | None
+    latencyMs: float
+    error: str | None
+    outcome: Literal["delivered", "retry", "failed"]
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: str
+    event: str
+    url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: list[WebhookAttemptPublic]
+    nextAttemptAt: dt.datetime | None
+    createdAt: dt.datetime
+    deliveredAt: dt.datetime | None
+
+
+class WebhookDeliveriesPublic(BaseModel):
+    data: list[WebhookDeliveryPublic]
+    count: int
+
+
+class ActionAccepted(BaseModel):
+    id: str
+    status: ExecutionStatus
+    jobs: list[str] = Field(default_factory=list, description="Jobs affected by the action")

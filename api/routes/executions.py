@@ -65,7 +65,7 @@ async def submit_execution(
                              statusUrl=status_url)
 
 
-def _load(services: Services, execution_id: str, tenant: str):  # type: ignore[no-untyped-def]
+def load_execution(services: Services, execution_id: str, tenant: str):  # type: ignore[no-untyped-def]
     row = services.repo.get(execution_id, tenant)
     if row is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
@@ -75,13 +75,13 @@ def _load(services: Services, execution_id: str, tenant: str):  # type: ignore[n
 @router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
             summary="Status of an execution (what the SDK polls)")
 def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
-    return execution_public(_load(services, execution_id, tenant), services.store)
+    return execution_public(load_execution(services, execution_id, tenant), services.store)
 
 
 @router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,
             summary="An execution (same body as its status)")
 def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
-    return execution_public(_load(services, execution_id, tenant), services.store)
+    return execution_public(load_execution(services, execution_id, tenant), services.store)
 
 
 @router.get("/api/executions", response_model=ExecutionsPublic, summary="List executions, newest first")

@@ -8,7 +8,7 @@ import random
 import time
 
 from tests.helpers import submit
-from tests.webhooks.conftest import Receiver
+from tests.conftest import Receiver
 from vidassets.storage.models import utcnow
 from vidassets.storage.webhook_repo import WebhookRepository
 from vidassets.webhooks.deliver import JITTER, RETRY_SCHEDULE_S, WebhookDeliverer

@@ -193,6 +193,22 @@ class ExecutionRepository:
                               error=error, error_code=error_code))
             return res.rowcount > 0
 
+    def prepare_retry(self, execution_id: str) -> list[str]:
+        """Failed/cancelled jobs back to pending and the execution back to pending with no run,
+        so it is launched again; completed jobs keep their artefacts and are not redone."""
+        with self.session() as s:
+            row = s.get(ExecutionRow, execution_id, options=[selectinload(ExecutionRow.jobs)])
+            if row is None:
+                raise LookupError(execution_id)
+            again = [j.job_id for j in row.jobs if j.status in ("failed", "cancelled")]
+            for job in row.jobs:
+                if job.job_id in again:
+                    job.status, job.error, job.error_code, job.progress = "pending", None, None, 0.0
+                    job.completed_at = None
+            row.status, row.error, row.error_code, row.completed_at = "pending", None, None, None
+            row.run_id, row.launched_at, row.cancel_requested_at = None, None, None
+            return again
+
     def request_cancel(self, execution_id: str) -> None:
         with self.session() as s:
             s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id)
