@@ -80,6 +80,24 @@ class Settings(BaseSettings):
     # Generated into data_dir/secret.key on the embedded default when not set.
     secret_key: SecretStr | None = None
 
+    # Providers. Base URLs are configurable for proxies and tests; server-side keys are used
+    # when a plan brings none of its own (params.apiKey or providerApiKeys).
+    replicate_base_url: str = "https://api.replicate.com/v1"
+    replicate_api_key: SecretStr | None = None
+    fal_base_url: str = "https://queue.fal.run"
+    fal_api_key: SecretStr | None = None
+    vertex_base_url: str | None = None  # default: https://{vertex_location}-aiplatform.googleapis.com/v1
+    vertex_project: str | None = None
+    vertex_location: str = "us-central1"
+    google_access_token: SecretStr | None = None
+    provider_poll_interval_s: float = 2.0
+    provider_timeout_s: float = 900.0
+    provider_max_retries: int = 5
+    # Requests per minute per provider (token bucket shared through Redis, or in-process).
+    provider_rate_limits: dict[str, int] = Field(default_factory=lambda: {"replicate": 60, "fal": 60, "google-cloud": 30})
+    # Result cache time-to-live (Redis); the durable record lives in the database.
+    cache_ttl_s: int = 7 * 24 * 3600
+
     log_level: str = "INFO"
 
     @field_validator("public_base_url")

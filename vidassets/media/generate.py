@@ -39,8 +39,11 @@ from .textlayout import text_width, wrap_text
 MAX_DURATION = 600.0
 MAX_CAPTION_LINES = 3
 MAX_PROMPT_CHARS = 2000
-#: The procedural field is computed at 1/8 of the output size and scaled up: smooth and cheap.
-FIELD_DOWNSCALE = 8
+#: The colour field is low-frequency, so it is evaluated on a tiny grid (long side
+#: FIELD_SIZE px) at FIELD_RATE fps, then blended up to the output rate and scaled
+#: up bicubically: per-pixel ``geq`` at full size would cost seconds per second.
+FIELD_SIZE = 64
+FIELD_RATE = 8
 
 BITEXACT_ARGS = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact"]
 NO_METADATA_ARGS = ["-map_metadata", "-1", "-map_chapters", "-1"]
@@ -157,17 +160,24 @@ def build_render_command(
     is the corner tag. Only paths and our own numbers enter the graph.
     """
     profile = (profile or default_profile()).deterministic()
-    fw, fh = max(16, width // FIELD_DOWNSCALE), max(16, height // FIELD_DOWNSCALE)
+    if width >= height:
+        fw, fh = FIELD_SIZE, max(8, round(FIELD_SIZE * height / width))
+    else:
+        fw, fh = max(8, round(FIELD_SIZE * width / height)), FIELD_SIZE
+    field_rate = min(fps, FIELD_RATE)
     font_size = max(12, round(height * 0.05))
     line_h = round(font_size * 1.45)
     bottom = height - round(height * 0.06)
     geq = ":".join(f"{ch}={escape_filter_value(_field_expr(palette, i))}" for i, ch in enumerate("rgb"))
     video = [
-        f"nullsrc=s={fw}x{fh}:r={fps}:d={fmt_num(duration)}",
+        # One extra second so frame-rate interpolation has a frame after the end.
+        f"nullsrc=s={fw}x{fh}:r={field_rate}:d={fmt_num(duration + 1)}",
         "format=gbrp",
         f"geq={geq}",
-        f"scale={width}:{height}:flags=bicubic",
     ]
+    if fps > field_rate:
+        video.append(f"framerate=fps={fps}")
+    video += [f"trim=duration={fmt_num(duration)}", f"scale={width}:{height}:flags=bicubic", "setsar=1"]
     for i, (textfile, fontfile) in enumerate(captions):
         y = bottom - (len(captions) - i) * line_h
         video.append(

@@ -62,7 +62,7 @@ def parse_resolution(resolution: str, aspect_ratio: str = "16:9") -> tuple[int, 
 
     ``"720p"`` is the short side, so ``("720p", "9:16")`` is 720x1280 and
     ``("720p", "21:9")`` is 1680x720. An explicit ``"WxH"`` wins over the
-    aspect ratio (which is still validated) and is rounded to even numbers.
+    aspect ratio (which is still validated); odd numbers are rounded down to even.
     """
     aspect = parse_aspect(aspect_ratio)
     text = str(resolution).strip().lower()
@@ -72,7 +72,7 @@ def parse_resolution(resolution: str, aspect_ratio: str = "16:9") -> tuple[int, 
         match = _WXH.match(text)
         if not match:
             raise MediaParamError(f"unsupported resolution {resolution!r}; use one of {', '.join(RESOLUTIONS)} or WxH")
-        width, height = even_round(int(match.group(1))), even_round(int(match.group(2)))
+        width, height = even(int(match.group(1))), even(int(match.group(2)))
     if max(width, height) > MAX_DIMENSION or min(width, height) < 16:
         raise MediaParamError(f"resolution {width}x{height} is outside 16..{MAX_DIMENSION} pixels")
     return width, height
