@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.auth import authenticate
 from vidassets.launcher import DagsterLauncher
+from vidassets.storage.keys import Principal
 from vidassets.services import Services
 from vidassets.settings import Settings
 
@@ -23,9 +25,9 @@ def get_launcher(request: Request) -> DagsterLauncher:
     return request.app.state.launcher
 
 
-def get_tenant(request: Request) -> str:
+def get_tenant(principal: Principal = Depends(authenticate)) -> str:
     """The caller's tenant. Every execution query is scoped by it (another tenant's data is a 404)."""
-    return getattr(request.state, "tenant_id", None) or "default"
+    return principal.tenant_id
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

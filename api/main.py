@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.auth import KeyVerifier
 from api.errors import install_error_handlers
-from api.middleware import BodySizeLimit
+from api.metrics import ApiMetrics
+from api.middleware import BodySizeLimit, RequestContext
 from api.routes import actions, artefacts, executions, health
 from vidassets.launcher import DagsterLauncher
+from vidassets.limits import make_limiter
+from vidassets.logs import configure_logging
 from vidassets.services import build_services
 from vidassets.settings import Settings, get_settings
+from vidassets.storage.keys import ApiKeyRepository
+
+log = logging.getLogger(__name__)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -21,22 +30,39 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="vidassets",
         version="0.1.0",
-        description="Submit AI video execution plans; they run as Dagster assets partitioned by execution.",
+        description="Submit AI video execution plans; they run as Dagster assets partitioned by execution. "
+                    "Authenticate with `Authorization: Bearer <API key>` (create keys with `vidassets keys create`).",
         generate_unique_id_function=_operation_id,
     )
+    services = build_services(settings)
     app.state.settings = settings
-    app.state.services = build_services(settings)
+    app.state.services = services
     app.state.launcher = DagsterLauncher(settings)
+    app.state.key_verifier = KeyVerifier(ApiKeyRepository(settings.resolved_database_url), settings.key_cache_s)
+    app.state.limiter = make_limiter(settings.redis_url)
+    app.state.metrics = ApiMetrics(settings.resolved_database_url)
+    if not settings.auth_enabled:
+        log.warning("AUTHENTICATION IS DISABLED (VIDASSETS_AUTH_ENABLED=false): every request is served as "
+                    "tenant %r. Never run like this where anyone else can reach the API.", settings.default_tenant)
     install_error_handlers(app)
     app.include_router(executions.router)
     app.include_router(actions.router)
     app.include_router(artefacts.router)
     app.include_router(health.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
 
 

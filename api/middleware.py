@@ -1,10 +1,21 @@
-"""Pure-ASGI middleware: request body size limit (413 before the body is read into memory)."""
+"""Pure-ASGI middleware (no per-request task overhead): body size limit, request context."""
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
+import time
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vidassets.logs import log_context
+
+if TYPE_CHECKING:
+    from api.metrics import ApiMetrics
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class BodySizeLimit:
@@ -59,3 +70,34 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RequestContext:
+    """Request id (``X-Request-ID`` in and out), log context, and request metrics by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: "ApiMetrics"):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        status = [500]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message["headers"] = list(message.get("headers", [])) + [(b"x-request-id", request_id.encode())]
+            await send(message)
+
+        started = time.perf_counter()
+        with log_context(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.metrics.observe(scope["method"], route, status[0], time.perf_counter() - started)

@@ -223,3 +223,23 @@ def receiver() -> Iterator[Receiver]:
     state.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     yield state
     server.shutdown()
+
+
+def make_client(settings: Settings, tenant: str = "tenant-a", **key_kwargs: Any):  # type: ignore[no-untyped-def]
+    """A TestClient for the app with a fresh API key of ``tenant`` in its default headers.
+    Dagster is pointed at a closed port: these tests cover the API alone."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from vidassets.storage.keys import ApiKeyRepository
+
+    settings = settings.model_copy(update={"dagster_graphql_url": "http://127.0.0.1:9/graphql", "dagster_timeout_s": 1.0})
+    key, _ = ApiKeyRepository(settings.resolved_database_url).create(tenant, "tests", **key_kwargs)
+    client = TestClient(create_app(settings))
+    client.headers["Authorization"] = f"Bearer {key}"
+    return client
+
+
+@pytest.fixture
+def client(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_client(settings)

@@ -20,6 +20,47 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def local_api_key(settings) -> str:  # type: ignore[no-untyped-def]
+    """The embedded default's key: created on first run, kept in data_dir/api_key (mode 0600)."""
+    from vidassets.storage.keys import ApiKeyRepository
+
+    repo = ApiKeyRepository(settings.resolved_database_url)
+    path = settings.data_dir / "api_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if repo.verify(key) is not None:
+            return key
+    key, _ = repo.create(settings.default_tenant, "local (created by vidassets run)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from vidassets.storage.keys import ApiKeyRepository
+    from vidassets.storage.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    repo = ApiKeyRepository(settings.resolved_database_url)
+    if args.action == "create":
+        key, row = repo.create(args.tenant, args.name, args.rate_limit)
+        print(f"created key {row.id} for tenant {row.tenant_id}; it is shown once:\n{key}")
+    elif args.action == "list":
+        for row in repo.list(args.tenant):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            print(f"{row.id}  tenant={row.tenant_id}  name={row.name!r}  {state}  "
+                  f"limit={row.rate_limit_per_min or settings.rate_limit_per_min}/min  "
+                  f"last used={row.last_used_at or '-'}")
+    else:
+        if not repo.revoke(args.key_id):
+            print(f"no active key {args.key_id}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id}")
+    return 0
+
+
 def _start(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from vidassets.stack import Stack, stack_env
     from vidassets.storage.migrate import upgrade
@@ -44,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         stack.wait_ready()
         print(f"vidassets API:     {stack.api_url}  (OpenAPI: {stack.api_url}/docs)")
+        if settings.auth_enabled:
+            print(f"API key:           {local_api_key(settings)}   (also in {settings.data_dir / 'api_key'})")
         print(f"Dagster UI:        {stack.dagster_url}")
         print(f"data:              {settings.data_dir.resolve()}   (Ctrl-C stops everything)")
         while not stopping:
@@ -69,7 +112,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stack.wait_ready()
         print(f"Dagster UI: {stack.dagster_url}   API: {stack.api_url}")
         artefacts = settings.resolved_artefacts_dir if settings.artefact_store == "local" else None
-        run_demo(stack.api_url, artefacts, settings.data_dir / "demo")
+        key = local_api_key(settings) if settings.auth_enabled else None
+        run_demo(stack.api_url, artefacts, settings.data_dir / "demo", api_key=key)
         if args.keep:
             print("stack still running (Ctrl-C stops it)")
             while True:
@@ -94,6 +138,17 @@ def main(argv: list[str] | None = None) -> int:
         if name == "demo":
             p.add_argument("--keep", action="store_true", help="keep the stack running afterwards")
         p.set_defaults(func=func)
+    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="create a key (printed once)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--name", default="default")
+    create.add_argument("--rate-limit", type=int, default=None, help="requests per minute for this key")
+    listing = keys_sub.add_parser("list", help="list keys")
+    listing.add_argument("--tenant", default=None)
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+    keys.set_defaults(func=cmd_keys)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

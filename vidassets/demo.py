@@ -66,12 +66,14 @@ def make_voice_track(path: Path, duration: float = 6.0) -> Path:
     return path
 
 
-def run_demo(api_url: str, artefacts_dir: Path | None, work: Path, timeout_s: float = 600.0) -> dict[str, Any]:
+def run_demo(api_url: str, artefacts_dir: Path | None, work: Path, timeout_s: float = 600.0,
+             api_key: str | None = None) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     voice = make_voice_track(work / "voice.m4a")
     server, base = serve_folder(voice.parent)
     try:
         plan = demo_plan(f"{base}/{voice.name}")
-        resp = httpx.post(f"{api_url}/api/execute", json=plan, timeout=30)
+        resp = httpx.post(f"{api_url}/api/execute", json=plan, headers=headers, timeout=30)
         resp.raise_for_status()
         accepted = resp.json()
         status_url = resp.headers["Location"]
@@ -80,7 +82,7 @@ def run_demo(api_url: str, artefacts_dir: Path | None, work: Path, timeout_s: fl
         deadline = time.monotonic() + timeout_s
         last = None
         while True:
-            status = httpx.get(f"{api_url}/api/execute/{accepted['id']}/status", timeout=10).json()
+            status = httpx.get(f"{api_url}/api/execute/{accepted['id']}/status", headers=headers, timeout=10).json()
             line = (f"  {status['status']:<10} {status['progress']:5.1f}%  "
                     f"{status['completedJobs']}/{status['totalJobs']} jobs"
                     + (f"  running: {status['currentJob']}" if status.get("currentJob") else ""))

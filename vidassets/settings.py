@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     # Generated into data_dir/secret.key on the embedded default when not set.
     secret_key: SecretStr | None = None
 
+    # API authentication: Bearer API keys (see `vidassets keys`). Turning it off serves every
+    # request as `default_tenant` and logs a warning at start-up; never do that in production.
+    auth_enabled: bool = True
+    default_tenant: str = "local"
+    # Requests per minute per API key (a key may carry its own limit).
+    rate_limit_per_min: int = 600
+    # How long a verified key is trusted without a database read (revocation delay).
+    key_cache_s: float = 10.0
+    cors_origins: list[str] = Field(default_factory=list)
+
     # Providers. Base URLs are configurable for proxies and tests; server-side keys are used
     # when a plan brings none of its own (params.apiKey or providerApiKeys).
     replicate_base_url: str = "https://api.replicate.com/v1"

@@ -40,6 +40,7 @@ class Stack:
     dagster_port: int = 3001
     host: str = "127.0.0.1"
     log_dir: Path | None = None
+    api_key: str | None = None  # for callers that talk to the API (demo, tests)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property

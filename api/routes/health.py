@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import LauncherDep, ServicesDep
+from vidassets.limits import redis_client
 from vidassets.storage.db import ping
 
 router = APIRouter(tags=["health"])
@@ -16,12 +17,15 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: database, object store and Dagster reachable")
+@router.get("/ready", summary="Readiness: database, Redis, object store and Dagster reachable")
 def ready(services: ServicesDep, launcher: LauncherDep) -> JSONResponse:
     checks: dict[str, dict[str, str]] = {}
-    for name, probe in (("database", lambda: ping(services.settings.resolved_database_url)),
-                        ("objectStore", services.store.check),
-                        ("dagster", launcher.ping)):
+    probes = [("database", lambda: ping(services.settings.resolved_database_url)),
+              ("objectStore", services.store.check),
+              ("dagster", launcher.ping)]
+    if services.settings.redis_url:
+        probes.append(("redis", lambda: redis_client(services.settings.redis_url).ping()))
+    for name, probe in probes:
         try:
             probe()
             checks[name] = {"status": "ok"}

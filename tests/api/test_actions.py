@@ -7,16 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from tests.conftest import Receiver
 from vidassets.settings import Settings
 from vidassets.webhooks.deliver import WebhookDeliverer
-
-
-@pytest.fixture
-def client(settings: Settings) -> TestClient:
-    settings = settings.model_copy(update={"dagster_graphql_url": "http://127.0.0.1:9/graphql", "dagster_timeout_s": 1.0})
-    return TestClient(create_app(settings))
 
 
 def plan(*job_ids: str, **extra: Any) -> dict[str, Any]:

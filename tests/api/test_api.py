@@ -13,14 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from vidassets.settings import Settings
-
-
-@pytest.fixture
-def client(settings: Settings) -> TestClient:
-    settings = settings.model_copy(update={"dagster_graphql_url": "http://127.0.0.1:9/graphql", "dagster_timeout_s": 1.0})
-    return TestClient(create_app(settings))
 
 
 def gen(job_id: str, **params: Any) -> dict[str, Any]:

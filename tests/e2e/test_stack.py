@@ -16,6 +16,7 @@ from tests.helpers import five_op_plan
 from vidassets import media
 from vidassets.plan import PlanCreate
 from vidassets.stack import Stack, stack_env
+from vidassets.storage.keys import ApiKeyRepository
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +35,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                                  dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0)
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
     s = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=data / "logs")
+    s.api_key = ApiKeyRepository(settings.resolved_database_url).create("e2e", "tests")[0]
     s.start()
     try:
         s.wait_ready(timeout_s=240)
@@ -46,11 +48,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         s.stop()
 
 
-def wait_terminal(api: str, eid: str, timeout_s: float = 240) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """An HTTP client for the real API, authenticated like the SDK (Bearer key)."""
+    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"},
+                      timeout=30) as client:
+        yield client
+
+
+def wait_terminal(api: httpx.Client, eid: str, timeout_s: float = 240) -> dict[str, Any]:
     deadline = time.monotonic() + timeout_s
     seen: list[str] = []
+    status: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        status = httpx.get(f"{api}/api/execute/{eid}/status", timeout=10).json()
+        status = api.get(f"/api/execute/{eid}/status").json()
         seen.append(status["status"])
         if status["status"] in ("completed", "failed", "cancelled"):
             status["_seen"] = seen
@@ -65,9 +76,9 @@ def graphql(stack: Stack, query: str, variables: dict[str, Any] | None = None) -
     return resp.json()["data"]
 
 
-def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, media_url: str, tmp_path: Path) -> None:
-    api = stack.api_url
-    resp = httpx.post(f"{api}/api/execute", json=five_op_plan(f"{media_url}/voice.m4a", size="640x360", duration=1.5))
+def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, api: httpx.Client, media_url: str,
+                                                               tmp_path: Path) -> None:
+    resp = api.post("/api/execute", json=five_op_plan(f"{media_url}/voice.m4a", size="640x360", duration=1.5))
     assert resp.status_code == 202, resp.text
     eid = resp.json()["executionId"]
     status = wait_terminal(api, eid)
@@ -102,21 +113,21 @@ def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, med
         assert {"job_ids", "uri", "duration_s", "resolution", "size_bytes", "provider"} <= labels
 
 
-def test_sdk_wire_format_and_an_invalid_plan(stack: Stack) -> None:
-    api = stack.api_url
+def test_sdk_wire_format_and_an_invalid_plan(api: httpx.Client) -> None:
     plan = {"jobs": [{"id": "clip", "type": "generate",
                       "params": {"provider": "local", "modelId": "any", "unified": True, "prompt": "a cat",
                                  "duration": 1, "resolution": "320x180", "aspectRatio": "16:9", "seed": 5}}]}
-    resp = httpx.post(f"{api}/api/execute", json=plan, headers={"Authorization": "Bearer local"})
+    resp = api.post("/api/execute", json=plan)
     assert resp.status_code == 202
     status = wait_terminal(api, resp.json()["executionId"])
     assert status["status"] == "completed" and status["result"]["url"]
     assert {"progress", "totalJobs", "completedJobs", "currentJob", "jobs"} <= status.keys()
-    bad = httpx.post(f"{api}/api/execute", json={"jobs": [{"id": "x", "type": "reframe", "params": {}}]})
+    bad = api.post("/api/execute", json={"jobs": [{"id": "x", "type": "reframe", "params": {}}]})
+    assert httpx.post(f"{api.base_url}api/execute", json=plan).status_code == 401  # no key
     assert bad.status_code == 422 and bad.json()["details"][0]["field"].startswith("jobs[0]")
 
 
-def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Stack) -> None:
+def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Stack, api: httpx.Client) -> None:
     """What happens when the API dies between commit and launch: the sensor launches it."""
     from vidassets.services import build_services
     from vidassets.settings import Settings
@@ -126,6 +137,6 @@ def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Sta
     services = build_services(settings)
     body = PlanCreate.model_validate({"jobs": [{"id": "c", "type": "generate",
                                                 "params": {"prompt": "late", "duration": 1, "resolution": "160x90"}}]})
-    eid = accept(services, body, tenant_id="default").row.id  # committed, never launched
-    status = wait_terminal(stack.api_url, eid, timeout_s=120)
+    eid = accept(services, body, tenant_id="e2e").row.id  # committed, never launched
+    status = wait_terminal(api, eid, timeout_s=120)
     assert status["status"] == "completed" and status["runId"]

@@ -1,8 +1,11 @@
-"""The provider interface: turn a generation request into a media file.
+"""The provider interface: turn a generate / lip-sync / transcription request into media.
 
 Real vendors (Replicate, fal, Vertex) speak HTTP with the caller's key; the embedded ``local``
-provider renders offline with ffmpeg. The executor only sees :class:`VideoProvider`, so wiring
+provider renders offline with ffmpeg. The executor only sees the three protocols below, so wiring
 decides which one runs (as ``HNClient`` does in Dagster's fully-featured example).
+
+Local files reach a vendor through ``publish``: the caller turns a path into a URL the vendor can
+fetch (a presigned object-store URL in production). Providers never upload anything themselves.
 """
 
 from __future__ import annotations
@@ -13,15 +16,35 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol
 
 ProgressCallback = Callable[[float], None]
+PublishFn = Callable[[Path], str]
+"""Turns a local file into a URL a vendor can fetch (presigned S3 URL in production)."""
 
 
 class ProviderError(RuntimeError):
-    """A provider failed. ``retryable`` separates network/5xx/429 from auth/input/policy errors."""
+    """A provider failed. ``retryable`` separates network/5xx/429 from auth/input/policy errors.
+
+    Codes a caller can branch on: ``provider_unavailable`` (not configured, or transient failures
+    exhausted), ``provider_auth``, ``provider_rejected`` (invalid input), ``content_policy``,
+    ``provider_failed`` (the model ran and failed), ``rate_limited``, ``timeout``, ``cancelled``,
+    ``output_too_large``, ``invalid_params``.
+    """
 
     def __init__(self, message: str, *, code: str = "provider_error", retryable: bool = False):
         super().__init__(message)
         self.code = code
         self.retryable = retryable
+
+
+class ProviderCancelled(ProviderError):
+    """The caller's cancel event was set; the vendor was asked to cancel its job too."""
+
+    def __init__(self, message: str = "cancelled"):
+        super().__init__(message, code="cancelled", retryable=False)
+
+
+def _whole(value: float) -> float | int:
+    """Vendors validate ``duration`` as an integer more often than not; send 5, not 5.0."""
+    return int(value) if float(value).is_integer() else value
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,36 @@ class GenerateRequest:
             extra={k: v for k, v in params.items() if k not in known},
         )
 
+    def model_input(self, *, image_key: str = "image", end_image_key: str = "end_image") -> dict[str, Any]:
+        """The vendor-neutral input most hosted video models accept (snake_case names).
+
+        Model inputs differ from model to model, so ``extra`` (every plan param this class does
+        not know) is merged last: a plan can always pass a model's exact input names.
+        """
+        values: dict[str, Any] = {
+            "prompt": self.prompt, "duration": _whole(self.duration), "aspect_ratio": self.aspect_ratio,
+            "resolution": self.resolution, "seed": self.seed, "negative_prompt": self.negative_prompt,
+            image_key: self.start_image, end_image_key: self.end_image, "camera_motion": self.camera_motion,
+        }
+        return {**{k: v for k, v in values.items() if v is not None}, **dict(self.extra)}
+
+
+@dataclass(frozen=True)
+class LipSyncRequest:
+    """A lip-sync job: the video and audio arrive as files, the model and its options here."""
+
+    model: str | None = None
+    volume: float = 1.0
+    fit: str = "video"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "LipSyncRequest":
+        known = {"provider", "model", "audioUrl", "volume", "fit", "url", "apiKey"}
+        return cls(model=params.get("model"), volume=float(params.get("volume", 1.0)),
+                   fit=str(params.get("fit", "video")),
+                   extra={k: v for k, v in params.items() if k not in known})
+
 
 @dataclass(frozen=True)
 class ProviderResult:
@@ -62,8 +115,66 @@ class ProviderResult:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Word:
+    """One timed word (or the smallest unit the transcriber reports), in seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+def words_from_output(output: Any) -> list[Word]:
+    """Timed words from the transcript shapes hosted Whisper models return.
+
+    Accepts ``{"chunks": [{"timestamp": [s, e], "text"}]}`` (fal), ``{"segments": [{"start",
+    "end", "text", "words"?: [{"start", "end", "word"}]}]}`` (Whisper on Replicate) and a bare
+    ``{"words": [...]}``. Word-level timing is preferred over segments when both are present.
+    """
+    if not isinstance(output, Mapping):
+        raise ProviderError("the transcriber returned no timed transcript", code="provider_failed")
+    items: list[Any] = []
+    if isinstance(output.get("words"), list):
+        items = output["words"]
+    elif isinstance(output.get("segments"), list):
+        for segment in output["segments"]:
+            nested = segment.get("words") if isinstance(segment, Mapping) else None
+            items.extend(nested if isinstance(nested, list) and nested else [segment])
+    elif isinstance(output.get("chunks"), list):
+        items = output["chunks"]
+    words: list[Word] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        text = str(item.get("word", item.get("text", ""))).strip()
+        stamp = item.get("timestamp")
+        start, end = (stamp[0], stamp[1]) if isinstance(stamp, (list, tuple)) and len(stamp) == 2 \
+            else (item.get("start"), item.get("end"))
+        if text and isinstance(start, (int, float)):
+            finish = end if isinstance(end, (int, float)) else start
+            words.append(Word(float(start), float(max(finish, start)), text))
+    if not words and items:
+        raise ProviderError("the transcriber returned no timed words", code="provider_failed")
+    return words
+
+
 class VideoProvider(Protocol):
     name: str
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult: ...
+
+
+class LipSyncProvider(Protocol):
+    name: str
+
+    def lip_sync(self, request: LipSyncRequest, *, video: Path, audio: Path, out: Path, api_key: str | None,
+                 on_progress: ProgressCallback, cancel: threading.Event,
+                 publish: PublishFn | None) -> ProviderResult: ...
+
+
+class TranscriptionProvider(Protocol):
+    name: str
+
+    def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
+                   cancel: threading.Event, publish: PublishFn | None) -> list[Word]: ...

@@ -240,7 +240,8 @@ class ExecutionRepository:
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
                       .values(status="completed", result=result, progress=1.0, completed_at=utcnow(),
-                              error=None, error_code=None))
+                              error=None, error_code=None, elapsed_s=result.get("elapsedS"),
+                              provider=result.get("provider"), cache_hit=bool(result.get("cacheHit"))))
 
     def job_failed(self, execution_id: str, job_id: str, *, status: str, error: str, error_code: str) -> None:
         with self.session() as s:

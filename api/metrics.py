@@ -1,0 +1,90 @@
+"""Prometheus metrics for ``/metrics``.
+
+Request metrics are measured in the API process. Execution, job, provider, cache, webhook and
+queue figures are read from the database at scrape time (cached briefly): the run workers that
+produce them are separate, short-lived processes, and the database is where every one of them
+already writes its outcome — so the figures are exact across processes and restarts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from sqlalchemy import func, select
+
+from vidassets.storage.db import session_scope
+from vidassets.storage.models import ExecutionJobRow, ExecutionRow, WebhookAttemptRow
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class StoreCollector:
+    def __init__(self, db_url: str, ttl_s: float = 5.0):
+        self.db_url = db_url
+        self.ttl_s = ttl_s
+        self._cached: tuple[float, list[Metric]] | None = None
+        self._lock = threading.Lock()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            if self._cached is None or time.monotonic() - self._cached[0] > self.ttl_s:
+                try:
+                    self._cached = (time.monotonic(), self._read())
+                except Exception:  # database down: /metrics still answers with request metrics
+                    self._cached = (time.monotonic(), [])
+            yield from self._cached[1]
+
+    def _read(self) -> list[Metric]:
+        executions = GaugeMetricFamily("vidassets_executions", "Executions by status", labels=["status"])
+        queue = GaugeMetricFamily("vidassets_queue_depth", "Executions accepted but not yet running")
+        jobs = GaugeMetricFamily("vidassets_jobs", "Plan jobs by operation and status", labels=["operation", "status"])
+        duration = CounterMetricFamily("vidassets_job_duration_seconds", "Time spent in completed jobs",
+                                       labels=["operation", "provider"])
+        completed = CounterMetricFamily("vidassets_jobs_completed", "Completed jobs", labels=["operation", "provider"])
+        provider_errors = CounterMetricFamily("vidassets_provider_errors", "Jobs failed by a provider error",
+                                              labels=["code"])
+        cache_hits = CounterMetricFamily("vidassets_cache_hits", "Jobs served from the result cache")
+        webhooks = CounterMetricFamily("vidassets_webhook_attempts", "Webhook delivery attempts by outcome",
+                                       labels=["outcome"])
+        with session_scope(self.db_url) as s:
+            for status, n in s.execute(select(ExecutionRow.status, func.count()).group_by(ExecutionRow.status)):
+                executions.add_metric([status], n)
+            queue.add_metric([], s.scalar(select(func.count()).where(ExecutionRow.status == "pending")) or 0)
+            for op, status, n in s.execute(select(ExecutionJobRow.operation, ExecutionJobRow.status, func.count())
+                                           .group_by(ExecutionJobRow.operation, ExecutionJobRow.status)):
+                jobs.add_metric([op, status], n)
+            for op, provider, total, n in s.execute(
+                    select(ExecutionJobRow.operation, ExecutionJobRow.provider, func.sum(ExecutionJobRow.elapsed_s),
+                           func.count()).where(ExecutionJobRow.elapsed_s.is_not(None))
+                    .group_by(ExecutionJobRow.operation, ExecutionJobRow.provider)):
+                duration.add_metric([op, provider or "ffmpeg"], float(total or 0.0))
+                completed.add_metric([op, provider or "ffmpeg"], n)
+            for code, n in s.execute(select(ExecutionJobRow.error_code, func.count())
+                                     .where(ExecutionJobRow.error_code.like("provider%"))
+                                     .group_by(ExecutionJobRow.error_code)):
+                provider_errors.add_metric([code], n)
+            cache_hits.add_metric([], s.scalar(select(func.count()).where(ExecutionJobRow.cache_hit.is_(True))) or 0)
+            for outcome, n in s.execute(select(WebhookAttemptRow.outcome, func.count()).group_by(WebhookAttemptRow.outcome)):
+                webhooks.add_metric([outcome], n)
+        return [executions, queue, jobs, duration, completed, provider_errors, cache_hits, webhooks]
+
+
+class ApiMetrics:
+    def __init__(self, db_url: str):
+        self.registry = CollectorRegistry()
+        self.requests = Counter("vidassets_http_requests", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("vidassets_http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.rate_limited = Counter("vidassets_rate_limit_rejections", "Requests refused by the rate limiter",
+                                    registry=self.registry)
+        self.registry.register(StoreCollector(db_url))  # type: ignore[arg-type]
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        labels = (method, route, str(status))
+        self.requests.labels(*labels).inc()
+        self.latency.labels(*labels).observe(seconds)
