@@ -20,7 +20,9 @@ KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]
 
 @pytest.fixture
 def instance(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster_home")) as inst:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as inst:
         yield inst
 
 

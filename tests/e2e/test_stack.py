@@ -123,7 +123,7 @@ def test_sdk_wire_format_and_an_invalid_plan(api: httpx.Client) -> None:
     assert status["status"] == "completed" and status["result"]["url"]
     assert {"progress", "totalJobs", "completedJobs", "currentJob", "jobs"} <= status.keys()
     bad = api.post("/api/execute", json={"jobs": [{"id": "x", "type": "reframe", "params": {}}]})
-    assert httpx.post(f"{api.base_url}api/execute", json=plan).status_code == 401  # no key
+    assert httpx.post(str(api.base_url.join("/api/execute")), json=plan).status_code == 401  # no key
     assert bad.status_code == 422 and bad.json()["details"][0]["field"].startswith("jobs[0]")
 
 

@@ -128,9 +128,12 @@ def test_caption_lines_split_by_font() -> None:
     assert all(covers(line.font, line.text) for line in lines)  # drawtext has no glyph fallback
     assert {line.font.name for line in lines} == {
         "NotoSans-Regular.ttf",
-        "DroidSansFallbackFull.ttf",
+        "wqy-microhei.ttc",
         "NotoSansArabic-Regular.ttf",
     }
+    mixed = caption_lines("A cat in 東京", 1280, 36)  # one font covers both scripts: one line
+    assert [(line.text, line.font.name) for line in mixed] == [("A cat in 東京", "wqy-microhei.ttc")]
+    assert caption_lines("plain words", 1280, 36)[0].font.name == "NotoSans-Regular.ttf"
     long = caption_lines("word " * 200, 320, 16)
     assert len(long) == 3 and long[-1].text.endswith("…")
 

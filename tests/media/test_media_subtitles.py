@@ -173,4 +173,4 @@ def test_build_ass_document() -> None:
     assert "PlayResX: 1280" in doc and "PlayResY: 720" in doc
     assert "Style: Default,Noto Sans,47," in doc  # 0.065 * 720
     dialogue = [line for line in doc.splitlines() if line.startswith("Dialogue:")]
-    assert dialogue == ["Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\fnDroid Sans Fallback}你好 {\\fnNoto Sans}world \\{x\\}"]
+    assert dialogue == ["Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\fnWenQuanYi Micro Hei}你好 {\\fnNoto Sans}world \\{x\\}"]

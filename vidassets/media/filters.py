@@ -28,7 +28,8 @@ def escape_filter_value(value: str | Path) -> str:
     """Escape ``value`` for use as a filter option value inside a filtergraph.
 
     The colon in ``/tmp/a:b`` is escaped for the option parser (``a\\:b``),
-    then that backslash again for the graph parser (``a\\\\\\:b``).
+    then that backslash again for the graph parser (``a\\\\:b``); a comma
+    only needs the graph-level escape (``\\,``).
     """
     text = str(value)
     if "\n" in text or "\r" in text or "\x00" in text:

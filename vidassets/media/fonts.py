@@ -3,7 +3,7 @@
 The static ffmpeg has no usable fontconfig configuration and a server may have
 no fonts at all, so text rendering must never depend on the host. We ship a
 small OFL/Apache set (see ``fonts/README.md``) that covers Latin, Greek,
-Cyrillic, Arabic and CJK, and:
+Cyrillic, Arabic and CJK (Chinese, Japanese, Korean), and:
 
 * libass gets ``fontsdir=`` plus a generated ``fonts.conf`` (``FONTCONFIG_FILE``)
   listing only this directory, so its glyph fallback finds our fonts and
@@ -47,7 +47,7 @@ SHIPPED_FONTS: tuple[ShippedFont, ...] = (
     ShippedFont("Noto Sans", "NotoSans-Bold.ttf", bold=True),
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Regular.ttf"),
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Bold.ttf", bold=True),
-    ShippedFont("Droid Sans Fallback", "DroidSansFallbackFull.ttf"),
+    ShippedFont("WenQuanYi Micro Hei", "wqy-microhei.ttc"),
 )
 
 DEFAULT_FAMILY = "Noto Sans"
@@ -81,11 +81,18 @@ def font_file(family: str = DEFAULT_FAMILY, *, bold: bool = False) -> Path:
 
 
 def _read_cmap(data: bytes) -> frozenset[int]:
-    """Code points mapped by a TrueType/OpenType font (cmap formats 4 and 12)."""
-    num_tables = struct.unpack_from(">H", data, 4)[0]
+    """Code points mapped by a TrueType/OpenType font, or the first face of a collection.
+
+    Reads cmap formats 4 (BMP) and 12 (full repertoire). The first face is the
+    one FreeType (drawtext ``fontfile=``) opens by default.
+    """
+    directory = 0
+    if data[:4] == b"ttcf":
+        directory = struct.unpack_from(">I", data, 12)[0]
+    num_tables = struct.unpack_from(">H", data, directory + 4)[0]
     cmap_offset = None
     for i in range(num_tables):
-        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, 12 + 16 * i)
+        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, directory + 12 + 16 * i)
         if tag == b"cmap":
             cmap_offset = offset
             break
@@ -171,16 +178,18 @@ def pick_font(text: str, *, bold: bool = False) -> Path:
 def split_runs(text: str, primary: str = DEFAULT_FAMILY) -> list[tuple[str, str]]:
     """Split ``text`` into ``(family, run)`` pieces, each drawable by one shipped font.
 
-    Neutral characters (spaces, and characters no font has) and characters the
-    current run's font also has (digits, punctuation) stay with the current
-    run, so runs are as long as possible.
+    Letters use the primary family whenever it has them. Neutral characters
+    (spaces, characters no font has) and non-letters the current run's font also
+    has (digits, punctuation) stay with the current run, so runs are long.
     """
     runs: list[tuple[str, str]] = []
     family_now: str | None = None
     buf: list[str] = []
     for ch in text:
-        # Sticky: punctuation and digits the current font has stay in its run.
-        if family_now is not None and not _ignorable(ch) and ord(ch) in coverage(font_file(family_now)):
+        # Sticky: punctuation, digits and symbols the current font has stay in its
+        # run; letters go back to the primary font whenever it has them.
+        sticky = not unicodedata.category(ch).startswith("L")
+        if sticky and family_now is not None and not _ignorable(ch) and ord(ch) in coverage(font_file(family_now)):
             family: str | None = family_now
         else:
             family = font_for_char(ch, primary)

@@ -13,9 +13,8 @@ formatted with fixed precision - and nothing reads the clock or a RNG.
 
 Text safety: the prompt is written to a file and drawn with
 ``drawtext=textfile=...:expansion=none``; it never appears in the filtergraph.
-drawtext takes a single font and has no glyph fallback, so the caption is
-broken into lines that each need only one shipped font (see
-:func:`caption_lines`).
+drawtext takes a single font and has no glyph fallback, so each caption line
+is drawn with one shipped font that covers it (see :func:`caption_lines`).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from pathlib import Path
 from .errors import MediaParamError
 from .files import atomic_output, scratch_dir
 from .filters import escape_filter_value, fmt_num
-from .fonts import DEFAULT_FAMILY, font_file, split_runs
+from .fonts import DEFAULT_FAMILY, covers, font_file, shipped_families, split_runs
 from .geometry import parse_resolution
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
@@ -124,15 +123,19 @@ class CaptionLine:
 def caption_lines(prompt: str, width: int, font_size: int, *, max_lines: int = MAX_CAPTION_LINES) -> list[CaptionLine]:
     """Break the prompt into at most ``max_lines`` lines, each drawable by one font.
 
-    Lines also break where the script changes (e.g. Latin then CJK), because
-    drawtext cannot fall back to another font inside one line. Overflow is cut
-    with an ellipsis.
+    drawtext cannot fall back to another font inside one line, so the whole
+    caption uses the first shipped font that covers all of it (Latin + CJK fits
+    in WenQuanYi Micro Hei); only when none does, lines also break where the
+    script changes (e.g. Latin then Arabic). Overflow is cut with an ellipsis.
     """
     columns = max(8, int(width * 0.9 / (font_size * 0.55)))
+    text = " ".join(prompt[:MAX_PROMPT_CHARS].split())
+    whole = next((font_file(f) for f in shipped_families() if covers(font_file(f), text)), None)
+    segments = [(whole, text)] if whole else [(font_file(family), run.strip()) for family, run in split_runs(text)]
     lines: list[CaptionLine] = []
-    for family, run in split_runs(" ".join(prompt[:MAX_PROMPT_CHARS].split())):
-        for text in wrap_text(run.strip(), columns):
-            lines.append(CaptionLine(text, font_file(family)))
+    for font, segment in segments:
+        for line in wrap_text(segment, columns):
+            lines.append(CaptionLine(line, font))
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
         text = last.text

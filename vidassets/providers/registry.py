@@ -1,30 +1,96 @@
-"""Providers by name. ``url`` (media import) is handled by the executor, not here."""
+"""Providers by name, one table per job kind. ``url`` (media import) is handled by the executor.
+
+A name that is not registered for a kind raises ``ProviderError(code="provider_unavailable")``,
+which the executor reports on the job, so a plan naming a vendor this server does not offer (or
+a vendor that does not offer that kind, such as lip sync on ``google-cloud``) fails clearly.
+"""
 
 from __future__ import annotations
 
-from vidassets.providers.base import ProviderError, VideoProvider
+from typing import Any, Mapping, TypeVar
+
+from vidassets.net.guard import AddressPolicy
+from vidassets.providers.base import LipSyncProvider, ProviderError, TranscriptionProvider, VideoProvider
+from vidassets.providers.fal import FalProvider
+from vidassets.providers.http import HttpPolicy, Timing
 from vidassets.providers.local import LocalProvider
+from vidassets.providers.replicate import ReplicateProvider
+from vidassets.providers.vertex import VertexProvider
+
+P = TypeVar("P")
+
+
+def _lookup(table: Mapping[str, P], name: str, kind: str) -> P:
+    try:
+        return table[name]
+    except KeyError:
+        raise ProviderError(f"{kind} provider {name!r} is not configured on this server",
+                            code="provider_unavailable") from None
 
 
 class ProviderRegistry:
-    def __init__(self, providers: dict[str, VideoProvider] | None = None):
+    def __init__(self, providers: dict[str, VideoProvider] | None = None, *,
+                 lip_sync: dict[str, LipSyncProvider] | None = None,
+                 transcribers: dict[str, TranscriptionProvider] | None = None):
         self._providers: dict[str, VideoProvider] = dict(providers or {})
+        self._lip_sync: dict[str, LipSyncProvider] = dict(lip_sync or {})
+        self._transcribers: dict[str, TranscriptionProvider] = dict(transcribers or {})
 
     def register(self, provider: VideoProvider) -> None:
         self._providers[provider.name] = provider
 
+    def register_lip_sync(self, provider: LipSyncProvider) -> None:
+        self._lip_sync[provider.name] = provider
+
+    def register_transcriber(self, provider: TranscriptionProvider) -> None:
+        self._transcribers[provider.name] = provider
+
     def get(self, name: str | None) -> VideoProvider:
-        key = name or "local"
-        try:
-            return self._providers[key]
-        except KeyError:
-            raise ProviderError(f"provider {key!r} is not configured on this server",
-                                code="provider_unavailable") from None
+        """The video provider called ``name`` (``local`` when the plan names none)."""
+        return _lookup(self._providers, name or "local", "video")
+
+    def lip_sync(self, name: str) -> LipSyncProvider:
+        return _lookup(self._lip_sync, name, "lip-sync")
+
+    def transcriber(self, name: str) -> TranscriptionProvider:
+        return _lookup(self._transcribers, name, "transcription")
 
     @property
     def names(self) -> list[str]:
         return sorted(self._providers)
 
+    @property
+    def lip_sync_names(self) -> list[str]:
+        return sorted(self._lip_sync)
 
-def default_registry(timeout_s: float | None = None) -> ProviderRegistry:
-    return ProviderRegistry({"local": LocalProvider(timeout_s)})
+    @property
+    def transcriber_names(self) -> list[str]:
+        return sorted(self._transcribers)
+
+
+def default_registry(timeout_s: float | None = None, settings: Any = None, *,
+                     timing: Timing | None = None) -> ProviderRegistry:
+    """``local`` plus the HTTP vendors, configured from settings (``get_settings()`` when omitted).
+
+    ``timeout_s`` bounds the local renderer's ffmpeg run (the media timeout); the vendors' overall
+    timeout is ``settings.provider_timeout_s``. Vendors are registered even without a server-side
+    key because a plan may bring its own (``providerApiKeys`` or a job's ``apiKey``).
+    """
+    if settings is None:
+        from vidassets.settings import get_settings
+
+        settings = get_settings()
+    policy = HttpPolicy.from_settings(settings)
+    replicate = ReplicateProvider(base_url=settings.replicate_base_url, api_key=settings.replicate_api_key,
+                                  policy=policy, timing=timing)
+    fal = FalProvider(base_url=settings.fal_base_url, api_key=settings.fal_api_key, policy=policy, timing=timing)
+    vertex = VertexProvider(
+        project=settings.vertex_project, location=settings.vertex_location, base_url=settings.vertex_base_url,
+        api_key=settings.google_access_token, policy=policy, timing=timing,
+        image_policy=AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist)),
+    )
+    return ProviderRegistry(
+        {"local": LocalProvider(timeout_s), "replicate": replicate, "fal": fal, "google-cloud": vertex},
+        lip_sync={"replicate": replicate, "fal": fal},
+        transcribers={"replicate": replicate, "fal": fal},
+    )
