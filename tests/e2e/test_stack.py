@@ -140,3 +140,37 @@ def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Sta
     eid = accept(services, body, tenant_id="e2e").row.id  # committed, never launched
     status = wait_terminal(api, eid, timeout_s=120)
     assert status["status"] == "completed" and status["runId"]
+
+
+def test_killed_run_worker_is_retried_and_resumes_without_redoing_jobs(stack: Stack, api: httpx.Client) -> None:
+    import os
+    import signal
+
+    from vidassets.services import build_services
+    from vidassets.settings import Settings
+
+    jobs = [{"id": f"g{i}", "type": "generate", "params": {"prompt": f"clip {i}", "duration": 4,
+                                                          "resolution": "1280x720", "seed": i}} for i in range(4)]
+    jobs.append({"id": "cut", "type": "merge", "params": {}, "dependsOn": [j["id"] for j in jobs]})
+    eid = api.post("/api/execute", json={"jobs": jobs}).json()["executionId"]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        status = api.get(f"/api/execute/{eid}/status").json()
+        done = [j["id"] for j in status["jobs"] if j["status"] == "completed"]
+        if done and status["runId"] and any(j["status"] == "processing" for j in status["jobs"]):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"never saw a half-finished execution: {status}")
+    first_run = status["runId"]
+    settings = Settings(data_dir=Path(stack.env["VIDASSETS_DATA_DIR"]))
+    worker = build_services(settings).repo.get(eid, with_jobs=False).worker
+    assert worker and worker.split(":")[0] == socket.gethostname()
+    os.kill(int(worker.split(":")[1]), signal.SIGKILL)  # the run worker dies mid-job, as with kill -9 / OOM
+
+    final = wait_terminal(api, eid, timeout_s=300)
+    assert final["status"] == "completed", final
+    assert final["runId"] != first_run  # a retry run finished it
+    attempts = {j["id"]: j["attempts"] for j in final["jobs"]}
+    for job_id in done:
+        assert attempts[job_id] == 1, (job_id, attempts)  # finished before the crash: not redone

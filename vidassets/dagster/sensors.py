@@ -21,6 +21,8 @@ from vidassets.webhooks.deliver import WebhookDeliverer
 from vidassets.webhooks.events import enqueue_event
 
 PARTITION_TAG = "dagster/partition"
+WILL_RETRY_TAG = "dagster/will_retry"
+RUN_FAILURE_REASON_TAG = "dagster/failure_reason"
 
 
 @dg.sensor(job=execute_plan_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -48,9 +50,9 @@ def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: Sto
     if row is None or (row.run_id and row.run_id != context.dagster_run.run_id):
         return  # a newer run (retry) owns the execution now
     if status == "failed":
-        # Run retries (dagster/max_retries) may still resume this execution; leave it to them.
-        retries_left = _retries_left(context)
-        if retries_left:
+        # Run retries (dagster.yaml run_retries) will resume this execution; leave it to them.
+        if _retries_left(context):
+            context.log.info(f"run {context.dagster_run.run_id} failed; Dagster will retry it")
             return
     message = ("run was cancelled" if status == "cancelled"
                else f"run {context.dagster_run.run_id} failed before the execution finished")
@@ -60,13 +62,17 @@ def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: Sto
 
 
 def _retries_left(context: dg.RunStatusSensorContext) -> bool:
-    tags = context.dagster_run.tags
-    try:
-        max_retries = int(tags.get("dagster/max_retries", "0"))
-        attempt = int(tags.get("dagster/retry_number", "0"))
-    except ValueError:
-        return False
-    return attempt < max_retries and tags.get("dagster/failure_reason") in ("RUN_WORKER_CRASHED", "UNEXPECTED_TERMINATION", "START_TIMEOUT")
+    """Will Dagster's run-retry daemon re-execute this run? Dagster records its decision in the
+    ``dagster/will_retry`` tag; when the tag is not there yet, ask the same function it uses."""
+    run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
+    tag = run.tags.get(WILL_RETRY_TAG)
+    if tag is not None:
+        return tag.lower() == "true"
+    from dagster._core.events import RunFailureReason
+    from dagster._core.execution.retries import auto_reexecution_should_retry_run
+
+    reason = run.tags.get(RUN_FAILURE_REASON_TAG)
+    return bool(auto_reexecution_should_retry_run(context.instance, run, RunFailureReason(reason) if reason else None))
 
 
 @dg.run_failure_sensor(monitored_jobs=[execute_plan_job], minimum_interval_seconds=5,

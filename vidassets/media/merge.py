@@ -188,20 +188,29 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
     for i, info in enumerate(infos):
         argv += ["-i", str(info.path)]
         d = fmt_num(_clip_duration(info))
-        video = [
-            *square_pixels(info),
-            f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2",
-            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
-            "setsar=1",
-            f"fps={rate}",
-            f"format={profile.pix_fmt}",
-            f"trim=duration={d}",
-            "setpts=PTS-STARTPTS",
-        ]
+        # Normalise only what differs: each no-op filter still costs a frame copy.
+        video: list[str] = []
+        if (info.display_width, info.display_height) != (width, height) or abs(info.sample_aspect_ratio - 1) > 1e-3:
+            video += [
+                *square_pixels(info),
+                f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2",
+                f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
+                "setsar=1",
+            ]
+        if fps_text(info.fps or 24.0) != rate:
+            video.append(f"fps={rate}")
+        if info.pix_fmt != profile.pix_fmt:
+            video.append(f"format={profile.pix_fmt}")
+        video += [f"trim=duration={d}", "setpts=PTS-STARTPTS"]
         graph.append(f"[{i}:v:0]" + ",".join(video) + f"[v{i}]")
         audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
         if info.has_audio:
-            audio = f"[{i}:a:0]aresample={profile.audio_rate},{audio_fmt},apad,atrim=duration={d},asetpts=PTS-STARTPTS"
+            convert = (
+                ""
+                if info.sample_rate == profile.audio_rate and info.channels == profile.audio_channels
+                else f"aresample={profile.audio_rate},{audio_fmt},"
+            )
+            audio = f"[{i}:a:0]{convert}apad,atrim=duration={d},asetpts=PTS-STARTPTS"
         else:
             audio = f"anullsrc=r={profile.audio_rate}:cl={layout},{audio_fmt},atrim=duration={d}"
         graph.append(audio + f"[a{i}]")

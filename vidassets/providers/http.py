@@ -20,10 +20,12 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import functools
 import logging
 import mimetypes
 import os
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -123,6 +125,12 @@ class _Progress:
         if value > self.last:
             self.last = value
             self.callback(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """One verified TLS context for every session: building one loads the CA bundle (tens of ms)."""
+    return httpx.create_ssl_context()
 
 
 def is_policy_message(text: str) -> bool:
@@ -271,7 +279,7 @@ class VendorSession:
         self._secret = secret
         self.deadline = timing.clock() + policy.timeout_s
         timeout = httpx.Timeout(policy.request_timeout_s, connect=min(policy.request_timeout_s, 10.0))
-        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls_context())
 
     def __enter__(self) -> "VendorSession":
         return self

@@ -55,6 +55,7 @@ class ExecutionRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     request_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    worker: Mapped[str | None] = mapped_column(String(128), nullable=True)  # host:pid of the run worker
     launch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     launch_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     launched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

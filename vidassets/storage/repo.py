@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -161,6 +162,7 @@ class ExecutionRepository:
             if row is None:
                 raise LookupError(f"execution {execution_id} does not exist")
             row.run_id = run_id
+            row.worker = f"{socket.gethostname()}:{os.getpid()}"
             if row.status not in TERMINAL_STATUSES or row.status == "failed":
                 row.status = "processing"
                 row.error = None

@@ -1,0 +1,100 @@
+"""Keys never appear in exceptions, logs or results, even when a vendor echoes them back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.providers.conftest import KEY, FakeClock, FakeFal, FakeReplicate, FakeServer, FakeVertex, Reply, policy
+from vidassets.providers.base import GenerateRequest, ProviderError
+from vidassets.providers.fal import FalProvider
+from vidassets.providers.http import HttpProvider
+from vidassets.providers.replicate import ReplicateProvider
+from vidassets.providers.vertex import VertexProvider
+
+Factory = Callable[[FakeServer, FakeClock], HttpProvider]
+VENDORS: dict[str, tuple[type[FakeServer], Factory, str]] = {
+    "replicate": (FakeReplicate, lambda s, c: ReplicateProvider(base_url=f"{s.url}/v1", policy=policy(max_retries=1),
+                                                                timing=c.timing), r"predictions$"),
+    "fal": (FakeFal, lambda s, c: FalProvider(base_url=s.url, policy=policy(max_retries=1), timing=c.timing),
+            r"^/fal-ai/[^/]+/[^/]+$"),
+    "google-cloud": (FakeVertex, lambda s, c: VertexProvider(project="proj", base_url=f"{s.url}/v1",
+                                                             policy=policy(max_retries=1), timing=c.timing),
+                     r":predictLongRunning$"),
+}
+REQUEST = GenerateRequest(prompt="a cat", duration=5, aspect_ratio="16:9", resolution="720p")
+
+
+def _text_of(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)) + repr(exc) + repr(exc.args)
+
+
+@pytest.fixture(params=sorted(VENDORS))
+def vendor(request: pytest.FixtureRequest, clip_bytes: bytes):  # type: ignore[no-untyped-def]
+    server_cls, factory, submit = VENDORS[request.param]
+    server = server_cls()
+    server.files["out.mp4"] = clip_bytes
+    yield server, factory, submit
+    server.stop()
+
+
+def test_key_echoed_in_an_auth_error_is_scrubbed(vendor, fake_clock: FakeClock, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    server, factory, submit = vendor
+    server.fault("POST", submit, Reply(401, {"detail": f"invalid token {KEY}", "error": {"message": f"bad {KEY}"}}))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ProviderError) as info:
+        factory(server, fake_clock).generate(REQUEST, out=tmp_path / "o.mp4", api_key=KEY,
+                                             on_progress=lambda _: None, cancel=threading.Event())
+    assert info.value.code == "provider_auth"
+    assert "[redacted]" in str(info.value)
+    assert KEY not in _text_of(info.value)
+    assert KEY not in caplog.text
+
+
+def test_key_absent_from_retries_failures_and_results(vendor, fake_clock: FakeClock, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    server, factory, submit = vendor
+    caplog.set_level(logging.DEBUG)
+    server.fault("POST", submit, Reply(503, {"detail": f"overloaded for {KEY}"}))
+    result = factory(server, fake_clock).generate(REQUEST, out=tmp_path / "o.mp4", api_key=KEY,
+                                                  on_progress=lambda _: None, cancel=threading.Event())
+    assert KEY not in repr(result)
+    server.fault("POST", submit, *[Reply(500, {"detail": f"down {KEY}"})] * 3)
+    with pytest.raises(ProviderError) as info:
+        factory(server, fake_clock).generate(REQUEST, out=tmp_path / "p.mp4", api_key=KEY,
+                                             on_progress=lambda _: None, cancel=threading.Event())
+    assert info.value.retryable
+    assert KEY not in _text_of(info.value)
+    assert KEY not in caplog.text
+    assert any(r.headers.get("authorization", "").endswith(KEY) for r in server.requests)  # it was really used
+
+
+def test_failed_job_message_echoing_the_key(fake_clock: FakeClock, tmp_path: Path, clip_bytes: bytes) -> None:
+    server = FakeReplicate()
+    try:
+        server.status, server.error = "failed", f"auth with {KEY} failed downstream"
+        with pytest.raises(ProviderError) as info:
+            VENDORS["replicate"][1](server, fake_clock).generate(REQUEST, out=tmp_path / "o.mp4", api_key=KEY,
+                                                                 on_progress=lambda _: None, cancel=threading.Event())
+        assert info.value.code == "provider_failed" and KEY not in _text_of(info.value)
+    finally:
+        server.stop()
+
+
+def test_header_unsafe_key_is_refused_without_quoting_it(fake_clock: FakeClock, tmp_path: Path) -> None:
+    server = FakeReplicate()
+    try:
+        bad = "line1\nline2-Xyzzy42"
+        with pytest.raises(ProviderError) as info:
+            VENDORS["replicate"][1](server, fake_clock).generate(REQUEST, out=tmp_path / "o.mp4", api_key=bad,
+                                                                 on_progress=lambda _: None, cancel=threading.Event())
+        assert info.value.code == "provider_auth" and "Xyzzy42" not in _text_of(info.value)
+        assert server.requests == []
+    finally:
+        server.stop()
