@@ -114,3 +114,8 @@ class ActionAccepted(BaseModel):
     id: str
     status: ExecutionStatus
     jobs: list[str] = Field(default_factory=list, description="Jobs affected by the action")
+
+
+class CacheCleared(BaseModel):
+    id: str
+    deleted: int = Field(description="Cache entries removed")

@@ -105,6 +105,16 @@ def production_settings(data_dir: Path, pg_url: str, s3_url: str, **overrides: o
     )
 
 
+@pytest.fixture(scope="session")
+def redis_test_db() -> str:
+    """Redis database 15, emptied once per session (cache entries and buckets from earlier runs)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
 @pytest.fixture(params=["embedded", "production"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
@@ -115,6 +125,7 @@ def settings(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Se
     """Settings for the parametrised backend, on a fresh data dir."""
     if backend == "embedded":
         return embedded_settings(tmp_path / "data")
+    request.getfixturevalue("redis_test_db")
     return production_settings(tmp_path / "data", request.getfixturevalue("pg_database"),
                                request.getfixturevalue("s3_endpoint"))
 

@@ -10,6 +10,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from vidassets.cache import ResultCache
+from vidassets.limits import RateLimiter, make_limiter, redis_client
 from vidassets.net.guard import AddressPolicy
 from vidassets.settings import Settings
 from vidassets.storage.artefacts import ArtefactStore, LocalArtefactStore, S3ArtefactStore, s3_client
@@ -24,6 +26,8 @@ class Services:
     store: ArtefactStore
     box: SecretBox
     policy: AddressPolicy
+    cache: ResultCache
+    limiter: RateLimiter  # provider request limits (shared bucket in Redis when configured)
 
     def s3(self) -> Any:
         s = self.settings
@@ -47,6 +51,9 @@ def build_services(settings: Settings) -> Services:
         store=store,
         box=SecretBox(key),
         policy=AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist)),
+        cache=ResultCache(settings.resolved_database_url,
+                          redis_client(settings.redis_url) if settings.redis_url else None, settings.cache_ttl_s),
+        limiter=make_limiter(settings.redis_url),
     )
 
 

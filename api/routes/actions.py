@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks
 from api.deps import LauncherDep, ServicesDep, TenantDep
 from api.errors import ApiError
 from api.routes.executions import launch_execution, load_execution
-from api.schemas import ActionAccepted, ErrorResponse, WebhookAttemptPublic, WebhookDeliveriesPublic, WebhookDeliveryPublic
+from api.schemas import ActionAccepted, CacheCleared, ErrorResponse, WebhookAttemptPublic, WebhookDeliveriesPublic, WebhookDeliveryPublic
 from vidassets.storage.repo import TERMINAL_STATUSES
 from vidassets.storage.webhook_repo import WebhookRepository
 from vidassets.webhooks.events import enqueue_event
@@ -73,3 +73,10 @@ def redeliver_webhooks(execution_id: str, services: ServicesDep, tenant: TenantD
         if row.status not in TERMINAL_STATUSES or enqueue_event(services, execution_id) is None:
             raise ApiError(409, "nothing to deliver yet: the execution has not ended", "conflict")
     return list_webhooks(execution_id, services, tenant)
+
+
+@router.delete("/api/execute/{execution_id}/cache", response_model=CacheCleared, responses=_ERRORS,
+               summary="Invalidate the result-cache entries this execution created")
+def clear_cache(execution_id: str, services: ServicesDep, tenant: TenantDep) -> CacheCleared:
+    load_execution(services, execution_id, tenant)
+    return CacheCleared(id=execution_id, deleted=services.cache.invalidate_execution(execution_id))

@@ -126,3 +126,30 @@ def test_cancel_stops_running_ffmpeg(services, executor) -> None:  # type: ignor
     assert time.monotonic() - started < 20
     assert {j.job_id: j.status for j in services.repo.jobs(eid)} == {"long": "cancelled", "after": "cancelled"}
     assert executor.finalize(eid, summary) == "cancelled"
+
+
+def test_result_cache_reuses_artefacts_per_tenant_and_can_be_cleared(services, executor) -> None:  # type: ignore[no-untyped-def]
+    plan = {"jobs": [
+        {"id": "a", "type": "generate", "params": {"prompt": "cached", "duration": 1, "resolution": "160x90"}},
+        {"id": "r", "type": "reframe", "params": {"aspectRatio": "1:1"}, "dependsOn": ["a"]},
+    ]}
+    first = submit(services, plan)
+    _, s1 = _run(executor, first)
+    assert s1.status == "completed"
+    second = submit(services, plan)
+    _, s2 = _run(executor, second)
+    results = {j.job_id: j.result for j in services.repo.jobs(second)}
+    assert results["a"]["cacheHit"] is True and results["a"]["cachedFrom"] == first
+    assert results["r"]["cacheHit"] is True
+    first_results = {j.job_id: j.result for j in services.repo.jobs(first)}
+    assert results["a"]["key"] == first_results["a"]["key"]  # the same artefact, not a copy
+    assert "executionId" not in results["a"]
+
+    other_tenant = submit(services, plan, tenant="someone-else")
+    _run(executor, other_tenant)
+    assert not any((j.result or {}).get("cacheHit") for j in services.repo.jobs(other_tenant))
+
+    assert services.cache.invalidate_execution(first) == 2
+    third = submit(services, plan)
+    _run(executor, third)
+    assert not any((j.result or {}).get("cacheHit") for j in services.repo.jobs(third))

@@ -104,7 +104,19 @@ def test_incompatible_inputs_are_reencoded(change: dict[str, Any], tmp_path: Pat
     assert "copy" not in command.argv
     graph = command.argv[command.argv.index("-filter_complex") + 1]
     assert "concat=n=2:v=1:a=1" in graph
-    assert "scale=320:180" in graph and "pad=320:180" in graph and "fps=24" in graph
+    first, second = graph.split(";[1:v:0]")
+    # the first clip sets the target and is not touched; the second gets only what differs
+    assert "scale=" not in first.split(";")[0] and "fps=" not in first.split(";")[0]
+    if "width" in change or "rotation" in change:
+        assert "scale=320:180" in second and "pad=320:180" in second
+    if "fps" in change:
+        assert "fps=24" in second
+    if "pix_fmt" in change:
+        assert "format=yuv420p" in second
+    if "has_audio" in change:
+        assert "anullsrc=r=48000:cl=stereo" in graph
+    if "sample_rate" in change:
+        assert "aresample=48000" in graph
 
 
 def test_transition_builds_xfade_chain(tmp_path: Path) -> None:

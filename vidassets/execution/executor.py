@@ -29,7 +29,9 @@ from vidassets import media
 from vidassets.execution.errors import JobCancelled, JobFailure, classify
 from vidassets.execution.operations import JobContext, OperationRunner
 from vidassets.plan import dag
-from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, AssetKind, Operation
+from vidassets.cache import cache_key
+from vidassets.logs import log_context
+from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, RENDERER_VERSIONS, AssetKind, Operation
 from vidassets.services import Services
 from vidassets.storage.artefacts import artefact_key, file_digest
 from vidassets.storage.models import ExecutionJobRow
@@ -170,7 +172,7 @@ class PlanExecutor:
                                 pending.remove(jid)
                                 inputs = [results[d] for d in deps]
                                 fut = pool.submit(self._run_job, execution_id, run_id, jobs[jid], inputs,
-                                                  secrets, cancel)
+                                                  secrets, cancel, row.tenant_id, mode)
                                 running[fut] = jid
                     else:
                         for jid in pending:
@@ -249,8 +251,25 @@ class PlanExecutor:
         self.repo.job_failed(execution_id, jid, status="cancelled", error=failure.message, error_code=failure.code)
 
     def _run_job(self, execution_id: str, run_id: str, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
-                 secrets: Mapping[str, Any], cancel: threading.Event) -> dict[str, Any]:
+                 secrets: Mapping[str, Any], cancel: threading.Event, tenant_id: str, mode: Mode) -> dict[str, Any]:
+        with log_context(execution_id=execution_id, job_id=job.job_id, run_id=run_id):
+            return self._run_job_logged(execution_id, run_id, job, inputs, secrets, cancel, tenant_id, mode)
+
+    def _run_job_logged(self, execution_id: str, run_id: str, job: ExecutionJobRow,
+                        inputs: Sequence[Mapping[str, Any]], secrets: Mapping[str, Any], cancel: threading.Event,
+                        tenant_id: str, mode: Mode) -> dict[str, Any]:
         self.repo.job_started(execution_id, job.job_id, run_id)
+        key = None if not _cacheable(job) else cache_key(
+            tenant_id=tenant_id, operation=job.operation, params=job.params,
+            input_digests=[str(r.get("digest")) for r in inputs], version=RENDERER_VERSIONS[AssetKind(job.kind)])
+        if key and mode == "resume":
+            hit = self.services.cache.get(key)
+            if hit and hit.get("key") and self.store.exists(hit["key"]):
+                origin = hit.pop("executionId", None)
+                result = {**hit, "cacheHit": True, "cachedFrom": origin, "elapsedS": 0.0}
+                self.repo.job_completed(execution_id, job.job_id, result)
+                log.info("job %s/%s served from the result cache", execution_id, job.job_id)
+                return result
         workdir = self.services.settings.resolved_work_dir / execution_id / job.job_id / uuid.uuid4().hex[:8]
         workdir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -277,6 +296,9 @@ class PlanExecutor:
                     raise
             result["elapsedS"] = round(time.monotonic() - started, 3)
             self.repo.job_completed(execution_id, job.job_id, result)
+            if key:
+                self.services.cache.put_safely(key, {**result, "executionId": execution_id}, tenant_id=tenant_id,
+                                               execution_id=execution_id, job_id=job.job_id)
             return result
         except JobCancelled:
             self.repo.job_failed(execution_id, job.job_id, status="cancelled", error="execution cancelled",
@@ -332,6 +354,14 @@ class PlanExecutor:
                 self.repo.job_progress(execution_id, job_id, fraction)
 
         return write
+
+
+# Params whose URL content may change between requests: such jobs are not served from the cache.
+_FETCHED_PARAMS = ("url", "audioUrl", "subtitlesUrl")
+
+
+def _cacheable(job: ExecutionJobRow) -> bool:
+    return not any(job.params.get(name) for name in _FETCHED_PARAMS)
 
 
 def _aspect(width: int, height: int) -> str:

@@ -201,7 +201,8 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
             video.append(f"fps={rate}")
         if info.pix_fmt != profile.pix_fmt:
             video.append(f"format={profile.pix_fmt}")
-        video += [f"trim=duration={d}", "setpts=PTS-STARTPTS"]
+        # One time base for every segment: xfade refuses inputs whose time bases differ.
+        video += [f"trim=duration={d}", "setpts=PTS-STARTPTS", "settb=AVTB"]
         graph.append(f"[{i}:v:0]" + ",".join(video) + f"[v{i}]")
         audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
         if info.has_audio:
