@@ -13,7 +13,7 @@ from api.auth import KeyVerifier
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import BodySizeLimit, RequestContext
-from api.routes import actions, artefacts, executions, health
+from api.routes import actions, artefacts, executions, health, rerender
 from vidassets.launcher import DagsterLauncher
 from vidassets.limits import make_limiter
 from vidassets.logs import configure_logging
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(executions.router)
     app.include_router(actions.router)
     app.include_router(artefacts.router)
+    app.include_router(rerender.router)
     app.include_router(health.router)
 
     @app.get("/metrics", include_in_schema=False)

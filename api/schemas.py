@@ -119,3 +119,19 @@ class ActionAccepted(BaseModel):
 class CacheCleared(BaseModel):
     id: str
     deleted: int = Field(description="Cache entries removed")
+
+
+AssetKindName = Literal["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]
+
+
+class RerenderRequest(BaseModel):
+    kinds: list[AssetKindName] = Field(min_length=1)
+    since: str = Field(default="7d", pattern=r"^\d+\s*[smhdwSMHDW]$", description="window, e.g. 7d or 12h")
+    dryRun: bool = False
+
+
+class RerenderAccepted(BaseModel):
+    executions: list[str]
+    kinds: list[str]
+    backfills: list[str]
+    reasons: dict[str, str] = Field(description="executionId/jobId -> why it is stale")

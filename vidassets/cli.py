@@ -61,6 +61,27 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rerender(args: argparse.Namespace) -> int:
+    from vidassets.launcher import DagsterLauncher
+    from vidassets.plan.operations import AssetKind
+    from vidassets.rerender import launch_rerender, parse_since, plan_rerender
+
+    settings = get_settings()
+    plan = plan_rerender(settings.resolved_database_url, [AssetKind(k) for k in args.kind], parse_since(args.since),
+                         tenant_id=args.tenant)
+    for (execution_id, job_id), reason in sorted(plan.reasons.items()):
+        print(f"stale: {execution_id} {job_id}: {reason}")
+    if not plan.partitions:
+        print("nothing is stale")
+        return 0
+    if args.dry_run:
+        print(f"{len(plan.partitions)} execution(s) would be re-rendered")
+        return 0
+    for backfill in launch_rerender(DagsterLauncher(settings), plan, origin="cli"):
+        print(f"launched backfill {backfill}")
+    return 0
+
+
 def _start(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from vidassets.stack import Stack, stack_env
     from vidassets.storage.migrate import upgrade
@@ -149,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("key_id")
     keys.set_defaults(func=cmd_keys)
+    rerender = sub.add_parser("rerender", help="re-render stale outputs as a partitioned backfill")
+    rerender.add_argument("--kind", action="append", required=True,
+                          choices=["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"])
+    rerender.add_argument("--since", default="7d", help="window of completed executions, e.g. 7d, 12h")
+    rerender.add_argument("--tenant", default=None, help="only this tenant's executions")
+    rerender.add_argument("--dry-run", action="store_true")
+    rerender.set_defaults(func=cmd_rerender)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     # Result cache time-to-live (Redis); the durable record lives in the database.
     cache_ttl_s: int = 7 * 24 * 3600
 
+    # Scheduled re-render of stale outputs (off by default): cron, kinds, window of executions.
+    rerender_schedule_enabled: bool = False
+    rerender_cron: str = "0 3 * * *"
+    rerender_kinds: list[str] = Field(default_factory=lambda: ["generated_clips", "merged_cut", "reframed",
+                                                               "lipsynced", "subtitled"])
+    rerender_window: str = "7d"
+
     log_level: str = "INFO"
 
     @field_validator("public_base_url")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.conftest import KEY, FakeClock, FakeFal, Reply, policy
+from tests.providers.fakes import KEY, FakeClock, FakeFal, Reply, policy
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderCancelled, ProviderError, Word
 from vidassets.providers.fal import FalProvider, request_urls
 

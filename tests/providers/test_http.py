@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.providers.conftest import KEY, FakeClock, FakeServer, Reply, policy
+from tests.providers.fakes import KEY, FakeClock, FakeServer, Reply, policy
 from vidassets.providers.base import GenerateRequest, ProviderError, Word, words_from_output
 from vidassets.providers.http import (
     INLINE_LIMIT_BYTES,

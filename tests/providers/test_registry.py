@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.conftest import FakeClock, FakeReplicate
+from tests.providers.fakes import FakeClock, FakeReplicate
 from vidassets.providers import default_registry
 from vidassets.providers.base import GenerateRequest, ProviderError
 from vidassets.providers.fal import FalProvider

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.conftest import KEY, FakeClock, FakeReplicate, FakeServer, Reply, policy
+from tests.providers.fakes import KEY, FakeClock, FakeReplicate, FakeServer, Reply, policy
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderCancelled, ProviderError, Word
 from vidassets.providers.replicate import ReplicateProvider, prediction_endpoint
 

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from tests.providers.conftest import KEY, FakeClock, FakeFal, FakeReplicate, FakeServer, FakeVertex, Reply, policy
+from tests.providers.fakes import KEY, FakeClock, FakeFal, FakeReplicate, FakeServer, FakeVertex, Reply, policy
 from vidassets.providers.base import GenerateRequest, ProviderError
 from vidassets.providers.fal import FalProvider
 from vidassets.providers.http import HttpProvider

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.providers.conftest import KEY, FakeClock, FakeServer, FakeVertex, Reply, policy
+from tests.providers.fakes import KEY, FakeClock, FakeServer, FakeVertex, Reply, policy
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import GenerateRequest, ProviderCancelled, ProviderError
 from vidassets.providers.vertex import VertexProvider

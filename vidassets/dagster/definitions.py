@@ -6,6 +6,7 @@ import dagster as dg
 
 from vidassets.dagster.assets import render_plan
 from vidassets.dagster.jobs import execute_plan_job
+from vidassets.dagster.schedules import build_rerender_schedule
 from vidassets.dagster.resources import StorageResource, VideoProviderResource
 from vidassets.dagster.sensors import (
     deliver_webhooks,
@@ -20,6 +21,7 @@ def build_definitions() -> dg.Definitions:
         assets=[render_plan],
         jobs=[execute_plan_job],
         sensors=[launch_unlaunched_executions, record_failed_runs, record_canceled_runs, deliver_webhooks],
+        schedules=[build_rerender_schedule()],
         resources={"storage": StorageResource(), "provider": VideoProviderResource()},
     )
 

@@ -339,6 +339,10 @@ class PlanExecutor:
             "aspectRatio": _aspect(info.width, info.height),
             "operation": job.operation, "kind": job.kind, "provider": output.provider, "model": output.model,
             "details": dict(output.details),
+            # What this artefact was made from: staleness (renderer bumped, input re-rendered) is
+            # decided by comparing these with the current renderer and the inputs' current digests.
+            "rendererVersion": RENDERER_VERSIONS[AssetKind(job.kind)],
+            "inputDigests": [str(r.get("digest")) for r in inputs],
         }
 
     def _progress_writer(self, execution_id: str, job_id: str, cancel: threading.Event) -> Callable[[float], None]:

@@ -92,7 +92,12 @@ def _rate(stream: Any) -> float:
 
 
 def _first_frame_rotation(container: Any, stream: Any) -> int:
-    """Decode one frame: proves decodability and yields the display rotation."""
+    """Decode one frame: proves decodability and yields the display rotation.
+
+    Single-threaded: spinning up a frame-thread pool costs more than one frame.
+    """
+    stream.codec_context.thread_count = 1
+    stream.codec_context.thread_type = "NONE"
     for frame in container.decode(stream):
         return int(round(getattr(frame, "rotation", 0) or 0)) % 360
     raise InvalidMediaError("video stream has no decodable frame")
@@ -105,20 +110,23 @@ def _check_tail(container: Any, streams: list[Any], duration: float, fps: float)
     start = container.start_time or 0
     target = int(start + max(0.0, duration - _TAIL_WINDOW) * av.time_base)
     container.seek(target, backward=True, any_frame=False)
-    ends: dict[int, float] = {}
+    ends: dict[int, int] = {}  # in each stream's own time base: no Fraction math per packet
     for count, packet in enumerate(container.demux(*streams)):
         if count > _TAIL_MAX_PACKETS:
             return
-        if packet.pts is None or packet.time_base is None:
+        pts = packet.pts
+        if pts is None:
             continue
-        end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
-        ends[packet.stream.index] = max(ends.get(packet.stream.index, 0.0), end)
+        index = packet.stream_index
+        end = pts + (packet.duration or 0)
+        if end > ends.get(index, -(2**62)):
+            ends[index] = end
     tolerance = max(0.25, 2.0 / fps if fps else 0.0)
     for stream in streams:
         expected = _seconds(stream.duration, stream.time_base)
         stream_start = _seconds(stream.start_time, stream.time_base) or 0.0
         expected_end = stream_start + expected if expected else duration + start / av.time_base
-        got = ends.get(stream.index)
+        got = _seconds(ends[stream.index], stream.time_base) if stream.index in ends else None
         if got is None or got < expected_end - tolerance:
             raise InvalidMediaError(
                 f"media is truncated: {stream.type} data ends at "
