@@ -174,3 +174,33 @@ def test_killed_run_worker_is_retried_and_resumes_without_redoing_jobs(stack: St
     attempts = {j["id"]: j["attempts"] for j in final["jobs"]}
     for job_id in done:
         assert attempts[job_id] == 1, (job_id, attempts)  # finished before the crash: not redone
+
+
+def test_rerender_endpoint_launches_a_backfill_that_rerenders_stale_outputs(stack: Stack, api: httpx.Client) -> None:
+    from vidassets.services import build_services
+    from vidassets.settings import Settings
+
+    jobs = [{"id": "c", "type": "generate", "params": {"prompt": "again", "duration": 1, "resolution": "160x90"}},
+            {"id": "s", "type": "addSubtitles", "params": {"text": "re-rendered"}, "dependsOn": ["c"]}]
+    eid = api.post("/api/execute", json={"jobs": jobs}).json()["executionId"]
+    assert wait_terminal(api, eid)["status"] == "completed"
+    services = build_services(Settings(data_dir=Path(stack.env["VIDASSETS_DATA_DIR"])))
+    sub = next(j for j in services.repo.jobs(eid) if j.job_id == "s")
+    services.repo.job_completed(eid, "s", {**sub.result, "rendererVersion": "0"})  # made by an older renderer
+
+    dry = api.post("/api/rerender", json={"kinds": ["subtitled"], "since": "1d", "dryRun": True}).json()
+    assert eid in dry["executions"] and dry["backfills"] == []
+    resp = api.post("/api/rerender", json={"kinds": ["subtitled"], "since": "1d"})
+    assert resp.status_code == 202, resp.text
+    assert len(resp.json()["backfills"]) == 1 and eid in resp.json()["executions"]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        job = next(j for j in services.repo.jobs(eid) if j.job_id == "s")
+        if job.status == "completed" and job.result.get("rendererVersion") == "1":
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError("the backfill did not re-render the stale output")
+    attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
+    assert attempts == {"c": 1, "s": 2}  # only the stale kind ran again
+    assert api.get(f"/api/execute/{eid}/status").json()["status"] == "completed"

@@ -126,4 +126,4 @@ def replace_audio(
             video_info, audio_info, part, volume=volume, fit=fit, extend=extend, profile=profile
         )
         run_ffmpeg(command.argv, timeout=timeout, on_progress=on_progress, expected_duration=command.output_duration)
-    return probe(Path(out))
+    return probe(Path(out), known_rotation=video_info.rotation if command.video_copied else 0)

@@ -289,4 +289,4 @@ def burn_subtitles(
         ass_file.write_text(build_ass(cues, style, info.display_width, info.display_height), encoding="utf-8")
         argv = build_burn_command(info, part, ass_file, profile)
         run_ffmpeg(argv, timeout=timeout, on_progress=on_progress, expected_duration=info.duration)
-    return probe(Path(out))
+    return probe(Path(out), known_rotation=0)

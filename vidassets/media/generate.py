@@ -270,4 +270,4 @@ def render_local_clip(
             profile=profile,
         )
         run_ffmpeg(argv, timeout=timeout, on_progress=on_progress, expected_duration=float(duration))
-    return probe(Path(out))
+    return probe(Path(out), known_rotation=0)

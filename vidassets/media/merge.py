@@ -296,4 +296,4 @@ def merge(
             command.list_path.write_text(command.concat_list, encoding="utf-8")
         log.info("merging %d clips (%s)", len(infos), "stream copy" if command.stream_copy else "re-encode")
         run_ffmpeg(command.argv, timeout=timeout, on_progress=on_progress, expected_duration=command.output_duration)
-    return probe(Path(out))
+    return probe(Path(out), known_rotation=infos[0].rotation if command.stream_copy else 0)

@@ -134,12 +134,18 @@ def _check_tail(container: Any, streams: list[Any], duration: float, fps: float)
             )
 
 
-def probe(path: Path, timeout: float = 30.0, *, require_video: bool = True) -> MediaInfo:
+def probe(
+    path: Path, timeout: float = 30.0, *, require_video: bool = True, known_rotation: int | None = None
+) -> MediaInfo:
     """Read a media file's metadata.
 
     Raises :class:`InvalidMediaError` when the file is missing, not media,
     truncated, or (with ``require_video``) has no video stream; and
     :class:`MediaTimeoutError` if reading stalls beyond ``timeout`` seconds.
+
+    ``known_rotation`` is for files this package just wrote: their rotation is
+    known (0 after a re-encode, the input's after a stream copy) and they are
+    complete, so the frame decode and the truncation check are skipped.
     """
     path = Path(path)
     if not path.is_file():
@@ -150,7 +156,7 @@ def probe(path: Path, timeout: float = 30.0, *, require_video: bool = True) -> M
     started = time.monotonic()
     try:
         with av.open(str(path), mode="r", timeout=timeout) as container:
-            return _probe_open(container, path, size, require_video)
+            return _probe_open(container, path, size, require_video, known_rotation)
     except InvalidMediaError:
         raise
     except av.error.ExitError as exc:
@@ -162,7 +168,9 @@ def probe(path: Path, timeout: float = 30.0, *, require_video: bool = True) -> M
         raise InvalidMediaError(f"{path.name} is not a readable media file: {reason}") from exc
 
 
-def _probe_open(container: Any, path: Path, size: int, require_video: bool) -> MediaInfo:
+def _probe_open(
+    container: Any, path: Path, size: int, require_video: bool, known_rotation: int | None
+) -> MediaInfo:
     format_name = container.format.name
     video = container.streams.video[0] if container.streams.video else None
     audio = container.streams.audio[0] if container.streams.audio else None
@@ -191,8 +199,8 @@ def _probe_open(container: Any, path: Path, size: int, require_video: bool) -> M
             sar = float(video.sample_aspect_ratio)
         if not width or not height:
             raise InvalidMediaError(f"{path.name}: video stream has no dimensions")
-        rotation = _first_frame_rotation(container, video)
-    if not is_still:
+        rotation = known_rotation if known_rotation is not None else _first_frame_rotation(container, video)
+    if not is_still and known_rotation is None:
         _check_tail(container, [s for s in (video, audio) if s is not None], duration, fps)
 
     return MediaInfo(

@@ -185,4 +185,4 @@ def reframe(
             path=path,
         )
         run_ffmpeg(command.argv, timeout=timeout, on_progress=on_progress, expected_duration=info.duration)
-    return probe(Path(out))
+    return probe(Path(out), known_rotation=0)

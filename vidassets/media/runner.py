@@ -56,7 +56,6 @@ _INVALID_INPUT_MARKERS = (
     "error while decoding",
     "invalid nal unit",
     "error during demuxing",
-    "end of file",
 )
 
 

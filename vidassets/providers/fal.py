@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from pydantic import SecretStr
+
 from vidassets.providers.base import (
     GenerateRequest,
     LipSyncRequest,
@@ -68,7 +70,7 @@ class FalProvider(HttpProvider):
     auth_scheme = "Key"
     key_setting = "VIDASSETS_FAL_API_KEY"
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: Any = None, policy: HttpPolicy | None = None,
+    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
                  timing: Timing | None = None, models: FalModels = FalModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models

@@ -31,12 +31,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+from pydantic import SecretStr
 
 from vidassets.providers.base import ProgressCallback, ProviderCancelled, ProviderError, PublishFn
+
+if TYPE_CHECKING:
+    from vidassets.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +76,10 @@ class HttpPolicy:
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
 
     @classmethod
-    def from_settings(cls, settings: Any, **overrides: Any) -> "HttpPolicy":
+    def from_settings(cls, settings: "Settings", **overrides: Any) -> "HttpPolicy":
         values: dict[str, Any] = {
             "timeout_s": settings.provider_timeout_s, "poll_interval_s": settings.provider_poll_interval_s,
-            "max_retries": settings.provider_max_retries,
-            "max_download_bytes": getattr(settings, "fetch_max_bytes", DEFAULT_MAX_DOWNLOAD_BYTES),
+            "max_retries": settings.provider_max_retries, "max_download_bytes": settings.fetch_max_bytes,
         }
         return cls(**{**values, **overrides})
 
@@ -534,8 +537,8 @@ class KeySource:
     value: str | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, key: Any) -> "KeySource":
-        if key is not None and hasattr(key, "get_secret_value"):
+    def of(cls, key: str | SecretStr | None) -> "KeySource":
+        if isinstance(key, SecretStr):
             key = key.get_secret_value()
         return cls(key or None)
 
@@ -547,7 +550,7 @@ class HttpProvider:
     auth_scheme: str = "Bearer"
     key_setting: str = ""
 
-    def __init__(self, *, base_url: str, api_key: Any = None, policy: HttpPolicy | None = None,
+    def __init__(self, *, base_url: str, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
                  timing: Timing | None = None):
         self.base_url = base_url.rstrip("/")
         self.policy = policy or HttpPolicy()

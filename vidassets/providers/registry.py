@@ -7,7 +7,7 @@ a vendor that does not offer that kind, such as lip sync on ``google-cloud``) fa
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import LipSyncProvider, ProviderError, TranscriptionProvider, VideoProvider
@@ -16,6 +16,9 @@ from vidassets.providers.http import HttpPolicy, Timing
 from vidassets.providers.local import LocalProvider
 from vidassets.providers.replicate import ReplicateProvider
 from vidassets.providers.vertex import VertexProvider
+
+if TYPE_CHECKING:
+    from vidassets.settings import Settings
 
 P = TypeVar("P")
 
@@ -68,7 +71,7 @@ class ProviderRegistry:
         return sorted(self._transcribers)
 
 
-def default_registry(timeout_s: float | None = None, settings: Any = None, *,
+def default_registry(timeout_s: float | None = None, settings: "Settings | None" = None, *,
                      timing: Timing | None = None) -> ProviderRegistry:
     """``local`` plus the HTTP vendors, configured from settings (``get_settings()`` when omitted).
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from pydantic import SecretStr
+
 from vidassets.providers.base import (
     GenerateRequest,
     LipSyncRequest,
@@ -81,7 +83,7 @@ class ReplicateProvider(HttpProvider):
     auth_scheme = "Bearer"
     key_setting = "VIDASSETS_REPLICATE_API_KEY"
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: Any = None, policy: HttpPolicy | None = None,
+    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
                  timing: Timing | None = None, models: ReplicateModels = ReplicateModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
 from vidassets.net.fetch import FetchError, fetch_to_file
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import GenerateRequest, ProgressCallback, ProviderError, ProviderResult
@@ -49,7 +51,7 @@ class VertexProvider(HttpProvider):
     key_setting = "VIDASSETS_GOOGLE_ACCESS_TOKEN"
 
     def __init__(self, *, project: str | None, location: str = "us-central1", base_url: str | None = None,
-                 api_key: Any = None, policy: HttpPolicy | None = None, timing: Timing | None = None,
+                 api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None, timing: Timing | None = None,
                  model: str = DEFAULT_MODEL, image_policy: AddressPolicy | None = None):
         super().__init__(base_url=base_url or default_base_url(location), api_key=api_key, policy=policy,
                          timing=timing)

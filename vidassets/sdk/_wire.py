@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import httpx
 
 from vidassets.sdk.errors import ApiError, ExecutionFailed, ExecutionTimeout
 from vidassets.sdk.models import ExecutionStatus
-
-if TYPE_CHECKING:
-    from vidassets.sdk.compose import Node, Pipeline
 
 DEFAULT_API_URL = "http://localhost:3000/api/execute"
 USER_AGENT = "vidassets-sdk-python/0.1"
@@ -26,7 +23,6 @@ RETRYABLE_STATUSES = frozenset({429, 503})
 POLL_GROWTH = 1.5
 
 ProgressHandler = Callable[[ExecutionStatus], None]
-PlanLike = "Pipeline | Node | Mapping[str, Any]"
 
 
 @dataclass(frozen=True)
