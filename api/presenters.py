@@ -9,7 +9,8 @@ from vidassets.storage.artefacts import ArtefactStore
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow
 
 _PUBLIC_RESULT_KEYS = ("duration", "width", "height", "fps", "hasAudio", "aspectRatio", "size", "digest",
-                       "provider", "model", "details", "reusedFrom", "cacheHit", "elapsedS")
+                       "provider", "model", "details", "reusedFrom", "cacheHit", "cachedFrom", "elapsedS",
+                       "checks", "rendererVersion")
 
 
 def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidassets.media import (  # noqa: E402
+from vidassets.media import (
     Cue,
     Transition,
     burn_subtitles,
@@ -44,9 +44,9 @@ from vidassets.media import (  # noqa: E402
     render_local_clip,
     replace_audio,
 )
-from vidassets.media.burn import build_ass, subtitle_style  # noqa: E402
-from vidassets.media.filters import escape_filter_value  # noqa: E402
-from vidassets.media.fonts import fontconfig_env  # noqa: E402
+from vidassets.media.burn import build_ass, subtitle_style
+from vidassets.media.filters import escape_filter_value
+from vidassets.media.fonts import fontconfig_env
 
 PROFILE = default_profile()
 ENC_V = PROFILE.video_args()
@@ -141,9 +141,20 @@ def main() -> int:
             "merge (crossfade)",
             lambda: merge(clips, merged, transition=Transition("crossfade", t)),
             lambda: plain(
-                [*sum((["-i", str(c)] for c in clips), []), "-filter_complex", xf, "-map", "[v]", "-map", "[a]",
-                 *ENC_V, *ENC_A, *MUX, str(work / "plain_merged.mp4")]
-            ),  # fmt: skip
+                [
+                    *[arg for c in clips for arg in ("-i", str(c))],
+                    "-filter_complex",
+                    xf,
+                    "-map",
+                    "[v]",
+                    "-map",
+                    "[a]",
+                    *ENC_V,
+                    *ENC_A,
+                    *MUX,
+                    str(work / "plain_merged.mp4"),
+                ]
+            ),
             args.repeat,
         )
     )
@@ -154,7 +165,17 @@ def main() -> int:
             "reframe 9:16 (center)",
             lambda: reframe(merged, vertical, aspect_ratio="9:16", strategy="center"),
             lambda: plain(
-                ["-i", str(merged), "-vf", "crop=404:720,setsar=1", "-c:a", "copy", *ENC_V, *MUX, str(work / "plain_vertical.mp4")]
+                [
+                    "-i",
+                    str(merged),
+                    "-vf",
+                    "crop=404:720,setsar=1",
+                    "-c:a",
+                    "copy",
+                    *ENC_V,
+                    *MUX,
+                    str(work / "plain_vertical.mp4"),
+                ]
             ),
             args.repeat,
         )
@@ -167,10 +188,26 @@ def main() -> int:
             "replace_audio (fit=video)",
             lambda: replace_audio(vertical, voice, voiced, fit="video"),
             lambda: plain(
-                ["-i", str(vertical), "-i", str(voice), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy",
-                 "-af", f"volume=1,apad,atrim=duration={duration}", *ENC_A, "-t", str(duration), *MUX,
-                 str(work / "plain_voiced.mp4")]
-            ),  # fmt: skip
+                [
+                    "-i",
+                    str(vertical),
+                    "-i",
+                    str(voice),
+                    "-map",
+                    "0:v:0",
+                    "-map",
+                    "1:a:0",
+                    "-c:v",
+                    "copy",
+                    "-af",
+                    f"volume=1,apad,atrim=duration={duration}",
+                    *ENC_A,
+                    "-t",
+                    str(duration),
+                    *MUX,
+                    str(work / "plain_voiced.mp4"),
+                ]
+            ),
             args.repeat,
         )
     )
@@ -185,16 +222,26 @@ def main() -> int:
             "burn_subtitles",
             lambda: burn_subtitles(voiced, subtitled, cues=cues),
             lambda: plain(
-                ["-i", str(voiced), "-vf",
-                 f"ass=filename={escape_filter_value(ass)}:fontsdir={escape_filter_value(fonts_dir())},format=yuv420p",
-                 *ENC_V, "-c:a", "copy", *MUX, str(work / "plain_subtitled.mp4")]
-            ),  # fmt: skip
+                [
+                    "-i",
+                    str(voiced),
+                    "-vf",
+                    f"ass=filename={escape_filter_value(ass)}:fontsdir={escape_filter_value(fonts_dir())},format=yuv420p",
+                    *ENC_V,
+                    "-c:a",
+                    "copy",
+                    *MUX,
+                    str(work / "plain_subtitled.mp4"),
+                ]
+            ),
             args.repeat,
         )
     )
 
     print(f"\nwall time: best of {args.repeat} (median in brackets); cpu: ffmpeg + Python, best of {args.repeat}")
-    print(f"{'operation':26} {'vidassets':>18} {'plain ffmpeg':>18} {'wall ratio':>10} {'cpu ratio':>9}   target <= 1.10")
+    print(
+        f"{'operation':26} {'vidassets':>18} {'plain ffmpeg':>18} {'wall ratio':>10} {'cpu ratio':>9}   target <= 1.10"
+    )
     worst = 0.0
     for row in rows:
         worst = max(worst, row.wall_ratio)
@@ -212,9 +259,20 @@ def main() -> int:
         "cut merge",
         lambda: merge(clips, cut),
         lambda: plain(
-            [*sum((["-i", str(c)] for c in clips), []), "-filter_complex", concat, "-map", "[v]", "-map", "[a]",
-             *ENC_V, *ENC_A, *MUX, str(work / "cut_reencode.mp4")]
-        ),  # fmt: skip
+            [
+                *[arg for c in clips for arg in ("-i", str(c))],
+                "-filter_complex",
+                concat,
+                "-map",
+                "[v]",
+                "-map",
+                "[a]",
+                *ENC_V,
+                *ENC_A,
+                *MUX,
+                str(work / "cut_reencode.mp4"),
+            ]
+        ),
         args.repeat,
     )
     copy_t, encode_t = min(cut_row.ours.wall), min(cut_row.plain.wall)

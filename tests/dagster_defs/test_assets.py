@@ -83,3 +83,35 @@ def test_failed_execution_fails_the_run(settings_in_env, instance, media_url: st
     assert not result.success
     row = services.repo.get(eid)
     assert row.status == "failed" and row.error_code == "invalid_media"
+
+
+def test_asset_checks_pass_on_good_output_and_fail_on_a_broken_one(settings_in_env, instance, media_url: str,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from vidassets.execution.operations import JobOutput, OperationRunner
+
+    services = get_services()
+    good = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    result = _materialize(instance, good, tags={MODE_TAG: "resume"})
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 21 and all(e.passed for e in evaluations), [
+        (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+
+    def broken_reframe(self, ctx):  # type: ignore[no-untyped-def]
+        """A renderer bug: returns its input unchanged instead of reframing it."""
+        out = ctx.workdir / "output.mp4"
+        shutil.copyfile(ctx.inputs[0], out)
+        return JobOutput(out)
+
+    monkeypatch.setattr(OperationRunner, "_reframe", broken_reframe)
+    plan = five_op_plan(f"{media_url}/voice.m4a")
+    plan["executionPlan"]["jobs"][0]["params"]["seed"] = 99  # not served from the result cache
+    bad = submit(services, plan)
+    result = _materialize(instance, bad, tags={MODE_TAG: "resume"})
+    assert result.success  # checks warn; they do not fail the run
+    failed = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed}
+    assert ("reframed", "resolution") in failed
+    job = next(j for j in services.repo.jobs(bad) if j.job_id == "tall")
+    resolution = next(c for c in job.result["checks"] if c["name"] == "resolution")
+    assert resolution["passed"] is False and "9:16 expected" in resolution["message"]

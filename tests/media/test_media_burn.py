@@ -75,7 +75,9 @@ def test_audio_is_copied(flat_clip: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text", INJECTIONS)
-def test_injection_strings_render_literally(text: str, flat_clip: Path, tmp_path: Path, helpers: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_injection_strings_render_literally(
+    text: str, flat_clip: Path, tmp_path: Path, helpers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     captured: dict[str, str] = {}
     import vidassets.media.burn as burn_module
 
@@ -142,5 +144,7 @@ def test_works_on_video_without_audio(clip_noaudio: Path, tmp_path: Path) -> Non
 
 def test_generated_clip_with_subtitles(tmp_path: Path) -> None:
     clip = render_local_clip(tmp_path / "g.mp4", prompt="demo", duration=1.0, resolution="320x180")
-    out = burn_subtitles(clip.path, tmp_path / "s.mp4", cues=[Cue(0.1, 0.9, "caption")], style=subtitle_style("minimal"))
+    out = burn_subtitles(
+        clip.path, tmp_path / "s.mp4", cues=[Cue(0.1, 0.9, "caption")], style=subtitle_style("minimal")
+    )
     assert out.duration == pytest.approx(1.0, abs=0.05)

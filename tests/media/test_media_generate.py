@@ -44,7 +44,9 @@ def test_resolution_rejects_unknown(bad: tuple[str, str]) -> None:
         ({"aspect_ratio": "4:5", "resolution": "192x240", "fps": 25, "duration": 0.7}, (192, 240)),
     ],
 )
-def test_render_honours_size_duration_and_fps(tmp_path: Path, kwargs: dict[str, Any], size: tuple[int, int] | None) -> None:
+def test_render_honours_size_duration_and_fps(
+    tmp_path: Path, kwargs: dict[str, Any], size: tuple[int, int] | None
+) -> None:
     if size is None:
         with pytest.raises(MediaParamError):
             render_local_clip(tmp_path / "x.mp4", prompt="p", **kwargs)
@@ -138,7 +140,9 @@ def test_caption_lines_split_by_font() -> None:
     assert len(long) == 3 and long[-1].text.endswith("…")
 
 
-@pytest.mark.parametrize("bad", [{"duration": 0}, {"duration": -1}, {"fps": 0}, {"fps": 24.5}, {"aspect_ratio": "2:1"}, {"seed": "x"}])
+@pytest.mark.parametrize(
+    "bad", [{"duration": 0}, {"duration": -1}, {"fps": 0}, {"fps": 24.5}, {"aspect_ratio": "2:1"}, {"seed": "x"}]
+)
 def test_render_rejects_bad_params(tmp_path: Path, bad: dict[str, Any]) -> None:
     kwargs: dict[str, Any] = {"prompt": "p", "duration": 1.0, "resolution": "160x90", **bad}
     with pytest.raises(MediaParamError):

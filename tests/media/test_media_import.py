@@ -28,7 +28,21 @@ def test_video_without_audio_gets_silent_track(clip_noaudio: Path, tmp_path: Pat
 
 def test_other_codecs_are_transcoded(tmp_path: Path) -> None:
     src = tmp_path / "in.webm"
-    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=161x91:r=25:d=1", "-c:v", "libvpx-vp9", "-deadline", "realtime", "-f", "webm", str(src)])
+    run_ffmpeg(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=161x91:r=25:d=1",
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-f",
+            "webm",
+            str(src),
+        ]
+    )
     command = build_import_command(probe(src), tmp_path / "o.mp4")
     assert command.mode == "transcode" and "-xerror" in command.argv
     info = import_media(src, tmp_path / "o.mp4")

@@ -73,7 +73,9 @@ def test_transition_parse_rejects(value: Any) -> None:
 
 def test_compatible_cut_uses_concat_demuxer_with_stream_copy(tmp_path: Path) -> None:
     infos = [fake_info("a.mp4"), fake_info("b.mp4", duration=1.5, video_duration=1.5), fake_info("c'q.mp4")]
-    command = build_merge_command(infos, tmp_path / "out.mp4", Transition("cut"), default_profile(), list_path=tmp_path / "l.txt")
+    command = build_merge_command(
+        infos, tmp_path / "out.mp4", Transition("cut"), default_profile(), list_path=tmp_path / "l.txt"
+    )
     assert command.stream_copy is True
     argv = command.argv
     assert argv[argv.index("-f") + 1] == "concat"
@@ -159,7 +161,9 @@ def test_cut_merge_of_compatible_clips_stream_copies(clip_av: Path, clip_av2: Pa
     assert (info.width, info.height, info.has_audio) == (320, 180, True)
 
 
-def test_cut_merge_normalises_mixed_inputs(clip_av: Path, clip_noaudio: Path, clip_square30: Path, tmp_path: Path) -> None:
+def test_cut_merge_normalises_mixed_inputs(
+    clip_av: Path, clip_noaudio: Path, clip_square30: Path, tmp_path: Path
+) -> None:
     inputs = [clip_av, clip_square30, clip_noaudio]
     assert plan_merge(inputs, tmp_path / "o.mp4").stream_copy is False
     info = merge(inputs, tmp_path / "mixed.mp4")
@@ -171,7 +175,9 @@ def test_cut_merge_normalises_mixed_inputs(clip_av: Path, clip_noaudio: Path, cl
 
 
 @pytest.mark.parametrize("kind", ["crossfade", "wipe"])
-def test_transition_merge_duration(kind: str, clip_av: Path, clip_av2: Path, clip_square30: Path, tmp_path: Path) -> None:
+def test_transition_merge_duration(
+    kind: str, clip_av: Path, clip_av2: Path, clip_square30: Path, tmp_path: Path
+) -> None:
     inputs = [clip_av, clip_av2, clip_square30]
     info = merge(inputs, tmp_path / f"{kind}.mp4", transition={"type": kind, "duration": 0.5})
     expected = 2.0 + 1.5 + 1.5 - 2 * 0.5

@@ -95,7 +95,9 @@ def test_unknown_aspect_and_strategy(tiny_clip: Path, tmp_path: Path) -> None:
 def test_smart_argv_has_time_varying_crop(tmp_path: Path) -> None:
     samples = [InterestSample(t / 3, 0.1 + 0.8 * t / 9, 0.5, "saliency") for t in range(10)]
     path = crop_path(samples, 320, 180, 102, 180)
-    command = build_reframe_command(info_of(320, 180), tmp_path / "o.mp4", aspect_ratio="9:16", strategy="smart", path=path)
+    command = build_reframe_command(
+        info_of(320, 180), tmp_path / "o.mp4", aspect_ratio="9:16", strategy="smart", path=path
+    )
     graph = command.argv[command.argv.index("-filter_complex") + 1]
     assert "clip(t-" in graph and "crop=w=102:h=180" in graph
 
@@ -105,7 +107,9 @@ def test_piecewise_expression_matches_interpolation() -> None:
     expr = piecewise_expr(times, values)
     for t in (0.0, 0.5, 1.0, 2.0, 3.0):
         # evaluate the ffmpeg expression with Python semantics for clip()
-        got = eval(expr.replace("clip", "_clip"), {"_clip": lambda x, lo, hi: min(max(x, lo), hi), "t": t})  # noqa: S307
+        got = eval(
+            expr.replace("clip", "_clip"), {"_clip": lambda x, lo, hi: min(max(x, lo), hi), "t": t}
+        )  # trusted: our own expression
         assert got == pytest.approx(float(np.interp(t, times, values)), abs=0.05)
 
 
@@ -158,3 +162,23 @@ def test_sizes_follow_aspect_exactly_for_large_sources() -> None:
     for aspect, ratio in ASPECT_RATIOS.items():
         w, h = output_size(info_of(3840, 2160), aspect, "pad")
         assert abs(Fraction(w, h) - ratio) < Fraction(1, 100)
+
+
+def test_smart_on_rotated_source_tracks_in_display_orientation(box_clip: Path, tmp_path: Path) -> None:
+    """A 90° display matrix turns the left-to-right box into a bottom-to-top one."""
+    rotated = tmp_path / "rotated.mp4"
+    run_ffmpeg(["-display_rotation", "90", "-i", str(box_clip), "-c", "copy", "-f", "mp4", str(rotated)])
+    info = probe(rotated)
+    assert (info.display_width, info.display_height) == (180, 320)
+    path = plan_smart_crop(info, "16:9")
+    assert (path.w, path.h) == (180, 102)
+    ys = [path.centre_at(t)[1] for t in (0.0, 1.0, 2.0, 2.9)]
+    assert ys == sorted(ys, reverse=True) and ys[0] - ys[-1] > 120
+    out = reframe(rotated, tmp_path / "o.mp4", aspect_ratio="16:9", strategy="smart")
+    assert (out.width, out.height) == (180, 102)
+
+
+def test_progress_reported_by_operations(tiny_clip: Path, tmp_path: Path) -> None:
+    seen: list[float] = []
+    reframe(tiny_clip, tmp_path / "o.mp4", aspect_ratio="1:1", on_progress=seen.append)
+    assert seen and seen == sorted(seen) and seen[-1] == 1.0

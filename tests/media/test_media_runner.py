@@ -38,7 +38,14 @@ def test_harden_adds_global_flags_and_whitelist_before_every_input() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["http://127.0.0.1:9/x.mp4", "concat:/tmp/a.mp4|/tmp/b.mp4", "subfile,,start,0,end,10,,:/tmp/a.mp4", "-", "tcp://127.0.0.1:9", "file:concat:x"],
+    [
+        "http://127.0.0.1:9/x.mp4",
+        "concat:/tmp/a.mp4|/tmp/b.mp4",
+        "subfile,,start,0,end,10,,:/tmp/a.mp4",
+        "-",
+        "tcp://127.0.0.1:9",
+        "file:concat:x",
+    ],
 )
 def test_non_local_inputs_are_refused_before_running(value: str) -> None:
     with pytest.raises(MediaParamError, match="only local files"):
@@ -73,7 +80,19 @@ def test_timeout_kills_ffmpeg() -> None:
 def test_progress_is_increasing_and_ends_at_one() -> None:
     seen: list[float] = []
     run_ffmpeg(
-        ["-f", "lavfi", "-i", "testsrc2=s=320x180:r=24:d=3", "-c:v", "libx264", "-preset", "ultrafast", "-f", "null", "-"],
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x180:r=24:d=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-f",
+            "null",
+            "-",
+        ],
         expected_duration=3.0,
         on_progress=seen.append,
     )
@@ -92,12 +111,18 @@ def test_progress_callback_exception_cancels_the_run() -> None:
 
     started = time.monotonic()
     with pytest.raises(Cancelled):
-        run_ffmpeg(["-f", "lavfi", "-re", "-i", "testsrc2=s=64x64:d=30", "-f", "null", "-"], on_progress=cancel, expected_duration=30)
+        run_ffmpeg(
+            ["-f", "lavfi", "-re", "-i", "testsrc2=s=64x64:d=30", "-f", "null", "-"],
+            on_progress=cancel,
+            expected_duration=30,
+        )
     assert time.monotonic() - started < 10
 
 
 def test_lots_of_stderr_does_not_deadlock() -> None:
-    result = run_ffmpeg(["-loglevel", "debug", "-f", "lavfi", "-i", "testsrc2=s=64x64:d=1", "-f", "null", "-"], timeout=60)
+    result = run_ffmpeg(
+        ["-loglevel", "debug", "-f", "lavfi", "-i", "testsrc2=s=64x64:d=1", "-f", "null", "-"], timeout=60
+    )
     assert result.returncode == 0
     assert len(result.stderr) <= 4 * 4096
 

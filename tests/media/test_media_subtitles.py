@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from vidassets.media import (
@@ -29,7 +31,10 @@ def test_srt_basic() -> None:
 
 
 def test_srt_bom_crlf_no_final_newline_and_tags() -> None:
-    srt = "\ufeff1\r\n00:00:00,500 --> 00:00:01,000\r\n<i>Hi</i> <b>there</b>\r\n\r\n2\r\n00:00:01,000 --> 00:00:02,000\r\n{\\an8}last"
+    srt = (
+        "\ufeff1\r\n00:00:00,500 --> 00:00:01,000\r\n<i>Hi</i> <b>there</b>\r\n\r\n"
+        "2\r\n00:00:01,000 --> 00:00:02,000\r\n{\\an8}last"
+    )
     cues = parse_srt(srt)
     assert cues == [Cue(0.5, 1.0, "Hi there"), Cue(1.0, 2.0, "{\\an8}last")]  # ASS-ish text stays literal
 
@@ -40,7 +45,11 @@ def test_srt_tolerates_missing_index_dot_separator_and_hours() -> None:
 
 
 def test_srt_skips_invalid_ranges_and_sorts() -> None:
-    srt = "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n\n2\n00:00:02,000 --> 00:00:03,000\nb\n\n3\n00:00:00,000 --> 00:00:01,000\na\n"
+    srt = (
+        "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n\n"
+        "2\n00:00:02,000 --> 00:00:03,000\nb\n\n"
+        "3\n00:00:00,000 --> 00:00:01,000\na\n"
+    )
     assert [c.text for c in parse_srt(srt)] == ["a", "b"]
 
 
@@ -89,7 +98,7 @@ def test_cues_from_text_fills_window_by_word_count() -> None:
     text = "one two three four five six seven eight nine ten eleven twelve"
     cues = cues_from_text(text, 12.0, max_chars_per_line=16, max_lines=1)
     assert cues[0].start == 0.0 and cues[-1].end == 12.0
-    for a, b in zip(cues, cues[1:], strict=False):
+    for a, b in itertools.pairwise(cues):
         assert a.end == pytest.approx(b.start)
     words = [len(c.text.split()) for c in cues]
     for cue, n in zip(cues, words, strict=True):
@@ -141,7 +150,13 @@ def test_presets_and_overrides() -> None:
     assert subtitle_style("minimal").relative_size < subtitle_style().relative_size
     style = subtitle_style("default", color="#FFFF00", position="top", font_size=None)
     assert style.color == "#FFFF00" and style.position == "top"
-    for bad in ({"preset": "fancy"}, {"color": "not-a-colour"}, {"position": "left"}, {"nope": 1}, {"font_family": "A,B"}):
+    for bad in (
+        {"preset": "fancy"},
+        {"color": "not-a-colour"},
+        {"position": "left"},
+        {"nope": 1},
+        {"font_family": "A,B"},
+    ):
         with pytest.raises(MediaParamError):
             subtitle_style(**bad)  # type: ignore[arg-type]
 
@@ -173,4 +188,6 @@ def test_build_ass_document() -> None:
     assert "PlayResX: 1280" in doc and "PlayResY: 720" in doc
     assert "Style: Default,Noto Sans,47," in doc  # 0.065 * 720
     dialogue = [line for line in doc.splitlines() if line.startswith("Dialogue:")]
-    assert dialogue == ["Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\fnWenQuanYi Micro Hei}你好 {\\fnNoto Sans}world \\{x\\}"]
+    assert dialogue == [
+        "Dialogue: 0,0:00:01.00,0:00:02.50,Default,,0,0,0,,{\\fnWenQuanYi Micro Hei}你好 {\\fnNoto Sans}world \\{x\\}"
+    ]

@@ -64,7 +64,11 @@ def test_font_coverage_spans_scripts() -> None:
         assert any(covers(f.path, text) for f in SHIPPED_FONTS), text
     assert pick_font("你好").name == "wqy-microhei.ttc"
     assert pick_font("hello").name == "NotoSans-Regular.ttf"
-    assert [family for family, _ in split_runs("Hi 你好 مرحبا")] == ["Noto Sans", "WenQuanYi Micro Hei", "Noto Sans Arabic"]
+    assert [family for family, _ in split_runs("Hi 你好 مرحبا")] == [
+        "Noto Sans",
+        "WenQuanYi Micro Hei",
+        "Noto Sans Arabic",
+    ]
 
 
 def test_fontconfig_file_lists_only_shipped_fonts() -> None:

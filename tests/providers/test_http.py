@@ -75,6 +75,7 @@ def test_a_post_whose_answer_is_lost_is_not_resent(plain_server: FakeServer, fak
     with session(plain_server, fake_clock, request_timeout_s=0.2) as s, pytest.raises(ProviderError) as info:
         s.request("POST", f"{plain_server.url}/jobs", json={})
     assert info.value.code == "provider_unavailable" and "not resent" in str(info.value)
+    assert not info.value.retryable
     assert plain_server.count("POST", r"^/jobs$") == 1
 
 

@@ -10,12 +10,14 @@ upstream artefacts.
 
 
 import hashlib
-from typing import Any, Iterator, Mapping
+from typing import AbstractSet, Any, Iterator, Mapping
 
 import dagster as dg
 
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource, VideoProviderResource
+from vidassets.execution.checks import CHECK_NAMES
+from vidassets.execution.checks import DESCRIPTIONS as CHECK_DESCRIPTIONS
 from vidassets.execution.executor import KindDone, PlanExecutor, RunSummary
 from vidassets.execution.operations import OperationRunner
 from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, RENDERER_VERSIONS, AssetKind
@@ -46,9 +48,15 @@ def _specs() -> list[dg.AssetSpec]:
     return specs
 
 
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(name=name, asset=kind.value, description=CHECK_DESCRIPTIONS[name])
+            for kind in ASSET_KINDS_IN_LINEAGE_ORDER for name in CHECK_NAMES[kind.value]]
+
+
 @dg.multi_asset(
     name="render_plan",
     specs=_specs(),
+    check_specs=_check_specs(),
     can_subset=True,
     partitions_def=executions_partitions,
     description="Runs an execution plan's jobs for one execution (partition).",
@@ -66,7 +74,8 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
     context.log.info(f"execution {execution_id}: {mode} {', '.join(k.value for k in kinds)}")
     for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
         row = services.repo.get(execution_id, with_jobs=False)
-        yield materialization(done, base_execution_id=row.base_execution_id if row else None)
+        yield materialization(done, base_execution_id=row.base_execution_id if row else None,
+                              checks=context.selected_asset_check_keys)
     status = executor.finalize(execution_id, summary, mode)
     if status != "completed":
         raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
@@ -74,7 +83,26 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
                                    "error_code": summary.error_code or ""})
 
 
-def materialization(done: KindDone, *, base_execution_id: str | None) -> dg.MaterializeResult:
+def check_results(done: KindDone, selected: AbstractSet[dg.AssetCheckKey]) -> list[dg.AssetCheckResult]:
+    """One result per check of the kind, over all of the kind's jobs in this execution."""
+    out = []
+    for name in CHECK_NAMES[done.kind.value]:
+        if dg.AssetCheckKey(dg.AssetKey(done.kind.value), name) not in selected:
+            continue
+        outcomes = {j: next((c for c in done.results[j].get("checks", []) if c["name"] == name), None)
+                    for j in done.job_ids}
+        failed = {j: (c or {}).get("message", "not checked") for j, c in outcomes.items() if not c or not c["passed"]}
+        out.append(dg.AssetCheckResult(
+            asset_key=done.kind.value, check_name=name, passed=not failed,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"jobs": dg.MetadataValue.json({j: (c or {}).get("message") for j, c in outcomes.items()}),
+                      **({"failed": dg.MetadataValue.json(failed)} if failed else {})},
+        ))
+    return out
+
+
+def materialization(done: KindDone, *, base_execution_id: str | None,
+                    checks: AbstractSet[dg.AssetCheckKey] = frozenset()) -> dg.MaterializeResult:
     """Metadata a producer wants to see for one kind of one execution."""
     results = [done.results[j] for j in done.job_ids]
     digests = sorted(r.get("digest", "") for r in results)
@@ -98,4 +126,4 @@ def materialization(done: KindDone, *, base_execution_id: str | None) -> dg.Mate
     if base_execution_id:
         metadata["base_execution"] = base_execution_id
     return dg.MaterializeResult(asset_key=done.kind.value, metadata=metadata,
-                                data_version=dg.DataVersion(data_version))
+                                data_version=dg.DataVersion(data_version), check_results=check_results(done, checks))

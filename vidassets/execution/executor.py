@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 
 from vidassets import media
+from vidassets.execution.checks import check_output
 from vidassets.execution.errors import JobCancelled, JobFailure, classify
 from vidassets.execution.operations import JobContext, OperationRunner
 from vidassets.plan import dag
@@ -329,10 +330,11 @@ class PlanExecutor:
         if cancel.is_set():
             raise JobCancelled()
         info = media.probe(output.path)
+        decodable = _decode_check(info)
         digest = file_digest(output.path)
         key = artefact_key(execution_id, job.job_id, job.kind, digest, output.path.suffix or ".mp4")
         stored = self.store.put_file(output.path, key, digest=digest)
-        return {
+        result: dict[str, Any] = {
             "key": stored.key, "uri": stored.uri, "digest": stored.digest, "size": stored.size,
             "duration": round(info.duration, 3), "width": info.width, "height": info.height,
             "fps": round(info.fps, 3), "hasAudio": info.has_audio, "videoCodec": info.video_codec,
@@ -343,7 +345,10 @@ class PlanExecutor:
             # decided by comparing these with the current renderer and the inputs' current digests.
             "rendererVersion": RENDERER_VERSIONS[AssetKind(job.kind)],
             "inputDigests": [str(r.get("digest")) for r in inputs],
+            "decodable": decodable,
         }
+        result["checks"] = [c.as_dict() for c in check_output(job.operation, job.params, result, inputs)]
+        return result
 
     def _progress_writer(self, execution_id: str, job_id: str, cancel: threading.Event) -> Callable[[float], None]:
         """Throttled progress writes; raising here is how a cancelled job stops ffmpeg."""
@@ -358,6 +363,16 @@ class PlanExecutor:
                 self.repo.job_progress(execution_id, job_id, fraction)
 
         return write
+
+
+def _decode_check(info: media.MediaInfo) -> bool | str:
+    """True when every frame decodes; otherwise ffmpeg's reason (reported by the asset check)."""
+    try:
+        media.run_ffmpeg(media.decode_check_command(info), timeout=max(60.0, info.duration * 4),
+                         expected_duration=info.duration)
+    except media.MediaError as exc:
+        return str(exc)[:500]
+    return True
 
 
 # Params whose URL content may change between requests: such jobs are not served from the cache.

@@ -248,11 +248,8 @@ def build_burn_command(
     """ffmpeg arguments to burn ``ass_file`` into ``info.path``; audio copied when it is AAC."""
     profile = profile or default_profile()
     audio = audio_plan(info, profile)
-    vf = [
-        *square_pixels(info),
-        f"ass=filename={escape_filter_value(ass_file)}:fontsdir={escape_filter_value(fonts or fonts_dir())}:shaping=complex",
-        f"format={profile.pix_fmt}",
-    ]
+    ass = f"ass=filename={escape_filter_value(ass_file)}:fontsdir={escape_filter_value(fonts or fonts_dir())}"
+    vf = [*square_pixels(info), f"{ass}:shaping=complex", f"format={profile.pix_fmt}"]
     return [
         "-i",
         str(info.path),

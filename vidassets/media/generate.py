@@ -102,13 +102,16 @@ def _field_expr(p: Palette, channel: int) -> str:
     return f"clip({p.base[channel]}+{p.amplitude[channel]}*sin({wave}*0.8+{shift}),0,255)"
 
 
-def _audio_expr(p: Palette, duration: float) -> str:
+def _audio_expr(p: Palette) -> str:
     """aevalsrc expressions for a quiet stereo pad: root, fifth and tenth with a slow swell."""
     f1 = p.tone_hz
     n = fmt_num
     swell = f"(0.8+0.2*sin(2*PI*{n(0.1 + p.speed[0])}*t))"
     left = f"{swell}*(0.05*sin(2*PI*{n(f1)}*t)+0.03*sin(2*PI*{n(f1 * 1.5)}*t+1)+0.02*sin(2*PI*{n(f1 * 2.5)}*t+2))"
-    right = f"{swell}*(0.05*sin(2*PI*{n(f1 * 1.002)}*t+0.5)+0.03*sin(2*PI*{n(f1 * 1.5)}*t+1.7)+0.02*sin(2*PI*{n(f1 * 2.502)}*t+2.4))"
+    right = (
+        f"{swell}*(0.05*sin(2*PI*{n(f1 * 1.002)}*t+0.5)+0.03*sin(2*PI*{n(f1 * 1.5)}*t+1.7)"
+        f"+0.02*sin(2*PI*{n(f1 * 2.502)}*t+2.4))"
+    )
     return f"{left}|{right}"
 
 
@@ -141,7 +144,7 @@ def caption_lines(prompt: str, width: int, font_size: int, *, max_lines: int = M
         text = last.text
         while text and text_width(text) + 1 > columns:
             text = text[:-1]
-        lines = lines[: max_lines - 1] + [CaptionLine(text.rstrip() + "…", last.font)]
+        lines = [*lines[: max_lines - 1], CaptionLine(text.rstrip() + "…", last.font)]
     return lines
 
 
@@ -198,7 +201,7 @@ def build_render_command(
     video.append(f"format={profile.pix_fmt}")
     fade_out = max(0.0, duration - 0.5)
     audio = [
-        f"aevalsrc={escape_filter_value(_audio_expr(palette, duration))}:s={profile.audio_rate}:d={fmt_num(duration)}",
+        f"aevalsrc={escape_filter_value(_audio_expr(palette))}:s={profile.audio_rate}:d={fmt_num(duration)}",
         f"afade=t=in:d={fmt_num(min(0.3, duration / 4))}",
         f"afade=t=out:st={fmt_num(fade_out)}:d={fmt_num(min(0.5, duration / 4))}",
     ]

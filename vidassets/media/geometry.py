@@ -26,7 +26,15 @@ ASPECT_RATIOS: dict[str, Fraction] = {
 }
 
 #: Named resolutions give the length of the *short* side (720p -> 1280x720 or 720x1280).
-RESOLUTIONS: dict[str, int] = {"360p": 360, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "1440p": 1440, "2160p": 2160}
+RESOLUTIONS: dict[str, int] = {
+    "360p": 360,
+    "480p": 480,
+    "540p": 540,
+    "720p": 720,
+    "1080p": 1080,
+    "1440p": 1440,
+    "2160p": 2160,
+}
 
 MAX_DIMENSION = 4096
 _WXH = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
@@ -45,9 +53,9 @@ def even(value: float) -> int:
     return max(2, int(value) // 2 * 2)
 
 
-def even_round(value: float) -> int:
+def even_round(value: float | Fraction) -> int:
     """Round to the nearest even integer, never below 2."""
-    return max(2, int(round(value / 2.0)) * 2)
+    return max(2, round(value / 2.0) * 2)
 
 
 def size_for(short_side: int, aspect: Fraction) -> tuple[int, int]:

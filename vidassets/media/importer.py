@@ -201,5 +201,7 @@ def import_media(
             log.info("importing %s (%s)", info.path.name, command.mode)
             run_ffmpeg(command.argv, timeout=timeout, on_progress=progress, expected_duration=command.output_duration)
         except InvalidMediaError as exc:
-            raise InvalidMediaError(f"{info.path.name} failed the decode check: {exc.message}", stderr=exc.stderr) from exc
+            raise InvalidMediaError(
+                f"{info.path.name} failed the decode check: {exc.message}", stderr=exc.stderr
+            ) from exc
     return probe(Path(out), known_rotation=info.rotation if command.mode == "remux" else 0)

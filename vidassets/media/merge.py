@@ -229,7 +229,9 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
             offset = sum(durations[:k]) - k * t
             v_next = "vout" if k == len(infos) - 1 else f"vx{k}"
             a_next = "aout" if k == len(infos) - 1 else f"ax{k}"
-            graph.append(f"[{v_prev}][v{k}]xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}[{v_next}]")
+            graph.append(
+                f"[{v_prev}][v{k}]xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}[{v_next}]"
+            )
             graph.append(f"[{a_prev}][a{k}]acrossfade=d={fmt_num(t)}:c1=tri:c2=tri[{a_next}]")
             v_prev, a_prev = v_next, a_next
         total = sum(durations) - (len(infos) - 1) * t

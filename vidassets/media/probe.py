@@ -99,7 +99,7 @@ def _first_frame_rotation(container: Any, stream: Any) -> int:
     stream.codec_context.thread_count = 1
     stream.codec_context.thread_type = "NONE"
     for frame in container.decode(stream):
-        return int(round(getattr(frame, "rotation", 0) or 0)) % 360
+        return round(getattr(frame, "rotation", 0) or 0) % 360
     raise InvalidMediaError("video stream has no decodable frame")
 
 
@@ -168,9 +168,7 @@ def probe(
         raise InvalidMediaError(f"{path.name} is not a readable media file: {reason}") from exc
 
 
-def _probe_open(
-    container: Any, path: Path, size: int, require_video: bool, known_rotation: int | None
-) -> MediaInfo:
+def _probe_open(container: Any, path: Path, size: int, require_video: bool, known_rotation: int | None) -> MediaInfo:
     format_name = container.format.name
     video = container.streams.video[0] if container.streams.video else None
     audio = container.streams.audio[0] if container.streams.audio else None

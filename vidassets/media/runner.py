@@ -86,7 +86,7 @@ def ffmpeg_exe() -> str:
         return found
     import imageio_ffmpeg
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def _input_groups(args: Sequence[str]) -> list[tuple[int, str, str | None]]:
@@ -174,11 +174,11 @@ class _ProgressParser:
             self.out_time = int(value) / 1_000_000
         elif key == "progress":
             if value == "end":
-                self._emit(1.0)
+                self.emit(1.0)
             elif self.expected and self.out_time is not None:
-                self._emit(min(0.999, max(0.0, self.out_time / self.expected)))
+                self.emit(min(0.999, max(0.0, self.out_time / self.expected)))
 
-    def _emit(self, fraction: float) -> None:
+    def emit(self, fraction: float) -> None:
         if self.callback is not None and fraction > self.last:
             self.last = fraction
             self.callback(fraction)
@@ -197,7 +197,9 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
-def classify_failure(stderr: str, returncode: int, argv: list[str]) -> FFmpegError | InvalidMediaError | MediaParamError:
+def classify_failure(
+    stderr: str, returncode: int, argv: list[str]
+) -> FFmpegError | InvalidMediaError | MediaParamError:
     """Map a failed run to the error a caller can act on."""
     lowered = stderr.lower()
     if "not on whitelist" in lowered:
@@ -211,7 +213,9 @@ def classify_failure(stderr: str, returncode: int, argv: list[str]) -> FFmpegErr
                 stderr=stderr,
             )
     last = next((ln for ln in reversed(stderr.strip().splitlines()) if ln.strip()), "")
-    return FFmpegError(f"ffmpeg failed with exit code {returncode}: {last[:300]}", stderr=stderr, returncode=returncode, argv=argv)
+    return FFmpegError(
+        f"ffmpeg failed with exit code {returncode}: {last[:300]}", stderr=stderr, returncode=returncode, argv=argv
+    )
 
 
 def run_ffmpeg(
@@ -260,7 +264,7 @@ def run_ffmpeg(
                 continue  # keep draining so ffmpeg never blocks on a full pipe
             try:
                 parser.feed(raw.decode("utf-8", errors="replace"))
-            except BaseException as exc:  # noqa: BLE001 - re-raised on the caller's thread
+            except BaseException as exc:  # re-raised on the caller's thread
                 callback_error.append(exc)
                 _kill_group(proc)
 
@@ -306,6 +310,6 @@ def run_ffmpeg(
         raise callback_error[0]
     if returncode != 0:
         raise classify_failure(stderr, returncode, full)
-    parser._emit(1.0)
+    parser.emit(1.0)
     log.debug("ffmpeg finished in %.2fs", elapsed)
     return RunResult(argv=full, returncode=returncode, stderr=stderr, elapsed=elapsed)

@@ -114,7 +114,7 @@ def _centre_surround(gray: np.ndarray) -> np.ndarray:
     width = gray.shape[1]
     fine = cv2.GaussianBlur(gray, (0, 0), max(1.0, width / 80))
     coarse = cv2.GaussianBlur(gray, (0, 0), max(2.0, width / 8))
-    return np.abs(fine - coarse)
+    return np.asarray(np.abs(fine - coarse), dtype=np.float32)
 
 
 def _normalise(m: np.ndarray) -> np.ndarray:
@@ -216,7 +216,7 @@ def analyse_interest(
                 if t + 1e-6 < next_t:
                     continue
                 next_t = t + 1.0 / sample_fps
-                gray = frame.to_ndarray(format="gray", width=fw, height=fh)
+                gray: np.ndarray = frame.to_ndarray(format="gray", width=fw, height=fh)
                 if info.rotation:
                     gray = np.ascontiguousarray(np.rot90(gray, k=info.rotation // 90))
                 samples.append(detector(t, gray))
@@ -262,7 +262,7 @@ def _gaussian_smooth(times: list[float], values: list[float], sigma: float) -> l
         return list(values)
     step = (times[-1] - times[0]) / (len(times) - 1) or 1.0
     sig = sigma / step
-    radius = max(1, int(math.ceil(3 * sig)))
+    radius = max(1, math.ceil(3 * sig))
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sig) ** 2)
     kernel /= kernel.sum()
     arr = np.asarray(values, dtype=np.float64)
@@ -342,7 +342,7 @@ def crop_path(samples: Sequence[InterestSample], src_w: int, src_h: int, crop_w:
     ys = [c - crop_h / 2 for c in cy]
     keep = sorted(set(_simplify(times, xs, 1.0)) | set(_simplify(times, ys, 1.0)))
     while len(keep) > MAX_KEYFRAMES:
-        keep = keep[::2] if keep[-1] in keep[::2] else keep[::2] + [keep[-1]]
+        keep = keep[::2] if keep[-1] in keep[::2] else [*keep[::2], keep[-1]]
     return CropPath(
         tuple(round(times[i], 4) for i in keep),
         tuple(round(xs[i], 2) for i in keep),

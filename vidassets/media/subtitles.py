@@ -35,7 +35,9 @@ class Cue:
 _TS = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{_TS}\s*-->\s*{_TS}(?:\s+(.*))?$")
 _SRT_TAGS = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^>]*)?>", re.IGNORECASE)
-_VTT_TAGS = re.compile(r"</?(?:c|i|b|u|v|lang|ruby|rt)(?:[.\s][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>", re.IGNORECASE)
+_VTT_TAGS = re.compile(
+    r"</?(?:c|i|b|u|v|lang|ruby|rt)(?:[.\s][^>]*)?>|<\d{1,2}:\d{2}(?::\d{2})?[.,]\d{3}>", re.IGNORECASE
+)
 
 
 def _seconds(hours: str | None, minutes: str, seconds: str, millis: str | None) -> float:
@@ -148,7 +150,7 @@ def _chunks(tokens: list[Token], max_chars_per_line: int, max_lines: int) -> lis
             current.clear()
 
     for token in tokens:
-        candidate = current + [token]
+        candidate = [*current, token]
         if current and len(wrap_tokens(candidate, max_chars_per_line)) > max_lines:
             flush()
             token = Token(token.text, False, token.weight)
@@ -190,8 +192,10 @@ def cues_from_text(
     total = sum(weights)
     cues: list[Cue] = []
     t = start
-    for i, ((_, chunk_text), weight) in enumerate(zip(chunks, weights, strict=True)):
-        t_end = end if i == len(chunks) - 1 else start + (end - start) * (sum(weights[: i + 1]) / total)
+    done = 0.0
+    for i, (_, chunk_text) in enumerate(chunks):
+        done += weights[i]
+        t_end = end if i == len(chunks) - 1 else start + (end - start) * (done / total)
         cues.append(Cue(round(t, 3), round(t_end, 3), chunk_text))
         t = t_end
     return cues
@@ -239,7 +243,7 @@ def cues_from_words(
         if not text.strip():
             continue
         if group:
-            joined = " ".join(w[2].strip() for w in group + [(start, end, text)])
+            joined = " ".join(w[2].strip() for w in [*group, (start, end, text)])
             too_long = len(wrap_tokens(tokenize(joined, max_chars_per_line), max_chars_per_line)) > max_lines
             if too_long or start - group[-1][1] > max_gap or end - group[0][0] > max_cue_duration:
                 flush()

@@ -60,7 +60,7 @@ def _hard_split(piece: str, max_width: int) -> list[str]:
             chunks.append(chunk)
             chunk = ""
         chunk += ch
-    return chunks + [chunk] if chunk else chunks
+    return [*chunks, chunk] if chunk else chunks
 
 
 def tokenize(text: str, max_width: int) -> list[Token]:

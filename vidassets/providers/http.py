@@ -49,8 +49,11 @@ INLINE_LIMIT_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-_POLICY_WORDS = ("content policy", "content_policy", "safety", "nsfw", "sensitive content", "flagged",
-                 "moderation", "prohibited", "responsible ai", "inappropriate", "policy violation")
+# Phrases vendors use when a safety system refused a prompt or an output (Replicate E005 "flagged
+# as sensitive", fal "content_policy_violation", Google "Responsible AI" / "usage guidelines").
+_POLICY_WORDS = ("content policy", "content_policy", "content checker", "nsfw", "flagged as sensitive",
+                 "sensitive words", "sensitive content", "safety filter", "safety system", "safety check",
+                 "moderation", "responsible ai", "usage guidelines", "policy violation", "inappropriate content")
 _PERCENT = re.compile(r"(\d{1,3}(?:\.\d+)?)\s*%")
 _STEPS = re.compile(r"(\d+)\s*/\s*(\d+)\s*\[")
 _SPACE = re.compile(r"\s")
@@ -253,8 +256,12 @@ def inline_or_publish(path: Path, publish: PublishFn | None, *, limit: int = INL
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port: what must match before a request may carry the vendor's key."""
     parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:  # a malformed port never matches a real origin
+        return "", "", None
     return parts.scheme.lower(), (parts.hostname or "").lower(), port
 
 
@@ -388,9 +395,10 @@ class VendorSession:
         except httpx.TransportError as exc:
             connect_failed = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             if not (safe or connect_failed):
+                # Not retryable either: a retry of the whole job could start (and bill) a second one.
                 raise self.error(f"{self.vendor}: {method} {where(url)} got no answer ({type(exc).__name__}); "
                                  "not resent because the vendor may have processed it",
-                                 code="provider_unavailable", retryable=True) from None
+                                 code="provider_unavailable") from None
             return _Retry(type(exc).__name__, self.policy.backoff(attempt), "provider_unavailable")
         if response.status_code < 400:
             return response

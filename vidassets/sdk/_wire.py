@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 import httpx
 
+from vidassets.sdk.compose import Node, Pipeline, compose
 from vidassets.sdk.errors import ApiError, ExecutionFailed, ExecutionTimeout
 from vidassets.sdk.models import ExecutionStatus
 
@@ -61,12 +62,10 @@ class Endpoint:
         return Call("POST", f"{self.base}/{execution_id}/{action}", self._headers())
 
 
-def request_body(plan: Any, *, base_execution_id: str | None = None, webhook_url: str | None = None,
+def request_body(plan: Pipeline | Node | Mapping[str, Any], *, base_execution_id: str | None = None, webhook_url: str | None = None,
                  webhook_secret: str | None = None,
                  provider_api_keys: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The JSON to post: a pipeline or node is rendered; a ready-made body gets the options merged."""
-    from vidassets.sdk.compose import Node, Pipeline, compose
-
     if isinstance(plan, (Pipeline, Node)):
         pipeline = plan if isinstance(plan, Pipeline) else compose(plan)
         return pipeline.to_plan(base_execution_id=base_execution_id, webhook_url=webhook_url,

@@ -17,6 +17,7 @@ from vidassets.sdk._wire import (
     request_body,
     retry_delay,
 )
+from vidassets.sdk.compose import Node, Pipeline
 from vidassets.sdk.errors import ApiConnectionError
 from vidassets.sdk.models import Accepted, ActionResult, ExecutionStatus
 
@@ -87,7 +88,7 @@ class Execution:
         return ActionResult.from_json(self._api.send(self._api.endpoint.action(self.id, "retry")))
 
 
-def execute(plan: Any, *, api_url: str = DEFAULT_API_URL, api_key: str | None = None,
+def execute(plan: Pipeline | Node | Mapping[str, Any], *, api_url: str = DEFAULT_API_URL, api_key: str | None = None,
             base_execution_id: str | None = None, webhook_url: str | None = None, webhook_secret: str | None = None,
             idempotency_key: str | None = None, provider_api_keys: Mapping[str, str] | None = None,
             timeout: float = 30.0, client: httpx.Client | None = None) -> Execution:

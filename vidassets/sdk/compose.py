@@ -63,9 +63,9 @@ class Node:
 
 
 def _node(operation: str | None, label: str, params: Mapping[str, Any], inputs: Iterable[Node] = (),
-          id: str | None = None) -> Node:
+          job_id: str | None = None) -> Node:
     clean = {k: copy.deepcopy(v) for k, v in params.items() if v is not None}
-    return Node(operation, MappingProxyType(clean), tuple(inputs), id, label)
+    return Node(operation, MappingProxyType(clean), tuple(inputs), job_id, label)
 
 
 def _source(node: Node | str) -> tuple[tuple[Node, ...], dict[str, Any]]:
@@ -101,12 +101,12 @@ def generate_video(prompt: str | None = None, *, duration: float = 5.0, aspect_r
               "resolution": resolution, "seed": seed, "provider": provider, "model": model,
               "negativePrompt": negative_prompt, "startImage": start_image, "endImage": end_image,
               "cameraMotion": camera_motion, "fps": fps, "apiKey": api_key, **model_inputs}
-    return _node("generate", "generate", params, id=id)
+    return _node("generate", "generate", params, job_id=id)
 
 
 def media(url: str, *, duration: float | None = None, id: str | None = None) -> Node:
     """Existing media by URL (http, https or s3). ``duration`` applies to still images."""
-    return _node("generate", "media", {"url": url, "duration": duration}, id=id)
+    return _node("generate", "media", {"url": url, "duration": duration}, job_id=id)
 
 
 def merge(*clips: Node | Iterable[Node], transition: str = "crossfade", transition_duration: float = 0.5,
@@ -120,7 +120,7 @@ def merge(*clips: Node | Iterable[Node], transition: str = "crossfade", transiti
     spec: dict[str, Any] = {"type": _choice(transition, TRANSITIONS, "transition")}
     if transition != "cut":
         spec["duration"] = transition_duration
-    return _node("merge", "merge", {"transition": spec}, flat, id=id)
+    return _node("merge", "merge", {"transition": spec}, flat, job_id=id)
 
 
 def reframe(node: Node | str, aspect_ratio: str, strategy: str = "center", *, allow_upscale: bool | None = None,
@@ -128,7 +128,7 @@ def reframe(node: Node | str, aspect_ratio: str, strategy: str = "center", *, al
     inputs, params = _source(node)
     params.update(aspectRatio=_choice(aspect_ratio, ASPECT_RATIOS, "aspect ratio"),
                   strategy=_choice(strategy, STRATEGIES, "strategy"), allowUpscale=allow_upscale)
-    return _node("reframe", "reframe", params, inputs, id=id)
+    return _node("reframe", "reframe", params, inputs, job_id=id)
 
 
 def lip_sync(node: Node | str, audio_url: str, volume: float = 1.0, *, fit: str | None = None,
@@ -137,7 +137,7 @@ def lip_sync(node: Node | str, audio_url: str, volume: float = 1.0, *, fit: str 
     """Put ``audio_url`` on the video; with a lip-sync provider the mouth follows the audio."""
     inputs, params = _source(node)
     params.update(audioUrl=audio_url, volume=volume, fit=fit, provider=provider, model=model, apiKey=api_key)
-    return _node("lipSync", "lip_sync", params, inputs, id=id)
+    return _node("lipSync", "lip_sync", params, inputs, job_id=id)
 
 
 def add_subtitles(node: Node | str, text: str | None = None, srt: str | None = None, style: str = "default", *,
@@ -165,7 +165,7 @@ def add_subtitles(node: Node | str, text: str | None = None, srt: str | None = N
                   timing={"start": timing[0], "end": timing[1]} if timing else None,
                   style={"preset": preset, **overrides} if overrides else preset,
                   language=language, provider=provider, model=model, apiKey=api_key)
-    return _node("addSubtitles", "add_subtitles", params, inputs, id=id)
+    return _node("addSubtitles", "add_subtitles", params, inputs, job_id=id)
 
 
 def ref(job_id: str) -> Node:
@@ -295,7 +295,9 @@ class Pipeline:
             plan["providerApiKeys"] = dict(provider_api_keys)
         return plan
 
+    # The clients build on this module, so these conveniences import them when called.
     def execute(self, **kwargs: Any) -> "Execution":
+        """Submit the plan; keyword arguments as :func:`vidassets.sdk.execute`."""
         from vidassets.sdk.client import execute
 
         return execute(self, **kwargs)
