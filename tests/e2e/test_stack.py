@@ -204,3 +204,18 @@ def test_rerender_endpoint_launches_a_backfill_that_rerenders_stale_outputs(stac
     attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
     assert attempts == {"c": 1, "s": 2}  # only the stale kind ran again
     assert api.get(f"/api/execute/{eid}/status").json()["status"] == "completed"
+
+
+def test_the_python_sdk_against_the_real_stack(stack: Stack, media_url: str) -> None:
+    from vidassets.sdk import compose, generate_video, media, merge
+
+    cut = merge(generate_video(prompt="sdk one", duration=1, resolution="320x180"),
+                media(f"{media_url}/clip.mp4"), transition="fade", transition_duration=0.25)
+    final = cut.reframe("1:1").add_subtitles(text="made with the SDK")
+    execution = compose(final).execute(api_url=f"{stack.api_url}/api/execute", api_key=stack.api_key)
+    seen: list[float] = []
+    status = execution.wait(timeout=240, poll_interval=0.5, on_progress=lambda s: seen.append(s.progress))
+    assert status.status == "completed" and status.result is not None and status.result.url
+    assert seen and seen[-1] == 100
+    info = httpx.get(status.result.url, timeout=30)
+    assert info.status_code == 200 and len(info.content) > 1000

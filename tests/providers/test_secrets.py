@@ -98,3 +98,19 @@ def test_header_unsafe_key_is_refused_without_quoting_it(fake_clock: FakeClock, 
         assert server.requests == []
     finally:
         server.stop()
+
+
+def test_output_urls_are_address_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A vendor reply naming an internal address (e.g. cloud metadata) is refused, not fetched."""
+    import threading
+
+    import pytest as _pytest
+
+    from vidassets.net.guard import AddressPolicy, BlockedAddressError
+    from vidassets.providers.http import HttpPolicy, Timing, VendorSession
+
+    policy = HttpPolicy(addresses=AddressPolicy(allow_private=True), max_retries=0)
+    with VendorSession("test", base_url="https://vendor.invalid", auth={}, secret="", policy=policy,
+                       timing=Timing(), cancel=threading.Event()) as session:
+        with _pytest.raises(BlockedAddressError):
+            session.download("http://169.254.169.254/latest/meta-data/", tmp_path / "out.mp4")

@@ -23,4 +23,5 @@ class VideoProviderResource(dg.ConfigurableResource):
     """The providers generate / lip-sync / transcription jobs go through."""
 
     def registry(self) -> ProviderRegistry:
-        return default_registry(get_services().settings.media_timeout_s)
+        settings = get_services().settings
+        return default_registry(settings.media_timeout_s, settings=settings)

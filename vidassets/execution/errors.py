@@ -12,8 +12,9 @@ class JobFailure:
     retryable: bool = False
 
 
-# Codes that may succeed if tried again shortly (network, storage, provider 5xx/429).
-RETRYABLE_CODES = frozenset({"fetch_failed", "storage_error", "provider_unavailable_transient", "timeout_transient"})
+# Codes the executor retries inside a job (network fetches, the object store). Providers retry
+# their own transient failures (5xx, 429) inside the client.
+RETRYABLE_CODES = frozenset({"fetch_failed", "storage_error"})
 
 
 def classify(exc: BaseException) -> JobFailure:

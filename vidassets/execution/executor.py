@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 
 from vidassets import media
 from vidassets.execution.checks import check_output
-from vidassets.execution.errors import JobCancelled, JobFailure, classify
+from vidassets.execution.errors import RETRYABLE_CODES, JobCancelled, JobFailure, classify
 from vidassets.execution.operations import JobContext, OperationRunner
 from vidassets.plan import dag
 from vidassets.cache import cache_key
@@ -287,7 +287,9 @@ class PlanExecutor:
                     failure = classify(exc)
                     if cancel.is_set():
                         raise JobCancelled() from exc
-                    if failure.retryable and attempt < TRANSIENT_ATTEMPTS:
+                    # Fetch and storage hiccups are retried here; provider clients retry their own
+                    # transient errors, so re-submitting a whole provider job again is left out.
+                    if failure.code in RETRYABLE_CODES and attempt < TRANSIENT_ATTEMPTS:
                         delay = 2.0 ** attempt
                         log.warning("job %s/%s attempt %d failed (%s); retrying in %.0fs",
                                     execution_id, job.job_id, attempt, failure.code, delay)

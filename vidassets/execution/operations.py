@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping, Sequence
 from vidassets import media
 from vidassets.net.fetch import fetch_to_file
 from vidassets.plan.operations import Operation
-from vidassets.providers.base import GenerateRequest, ProviderError
+from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
 from vidassets.providers.registry import ProviderRegistry
 from vidassets.services import Services
 
@@ -89,8 +89,7 @@ class OperationRunner:
             return JobOutput(out, provider="url", details={"source": _strip_query(p["url"]),
                                                            "sourceCodec": info.video_codec})
         provider = self.providers.get(p.get("provider"))
-        key = ctx.secrets.get("job") or ctx.secrets.get(provider.name)
-        result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=key,
+        result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
                                    on_progress=ctx.on_progress, cancel=ctx.cancel)
         return JobOutput(result.path, provider=result.provider, model=result.model,
                          details={**dict(result.details), "offline": result.offline})
@@ -110,14 +109,35 @@ class OperationRunner:
                       on_progress=ctx.on_progress)
         return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": p.get("strategy", "center")})
 
+    def _publisher(self, ctx: JobContext) -> PublishFn | None:
+        """How a provider gets our local files: a presigned URL from S3; None on the local store
+        (its URLs are not reachable by vendors), in which case providers inline small files."""
+        if self.services.settings.artefact_store != "s3":
+            return None
+
+        def publish(path: Path) -> str:
+            key = f"provider-inputs/{ctx.execution_id}/{ctx.job_id}/{path.name}"
+            self.services.store.put_file(path, key)
+            return self.services.store.url_for(key, expires_s=self.services.settings.presigned_url_ttl_s)
+
+        return publish
+
+    def _key(self, ctx: JobContext, provider_name: str) -> str | None:
+        """The caller's key for this job (params.apiKey), else providerApiKeys, else the server's."""
+        return ctx.secrets.get("job") or ctx.secrets.get(provider_name)
+
     def _lip_sync(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
-        if p.get("provider") not in (None, "local"):
-            raise ProviderError(f"lip-sync provider {p['provider']!r} is not configured on this server",
-                                code="provider_unavailable")
         video = self._single_input(ctx)
         audio = self.fetch(p["audioUrl"], ctx.workdir / "audio.bin")
         out = self._out(ctx)
+        if p.get("provider") not in (None, "local"):
+            provider = self.providers.lip_sync(p["provider"])
+            result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
+                                       api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
+                                       cancel=ctx.cancel, publish=self._publisher(ctx))
+            return JobOutput(result.path, provider=result.provider, model=result.model,
+                             details={**dict(result.details), "mode": "lip sync by a provider model"})
         media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
                             timeout=self.timeout, on_progress=ctx.on_progress)
         return JobOutput(out, provider="local", model="audio-replace",
@@ -128,7 +148,7 @@ class OperationRunner:
         p = ctx.params
         video = self._single_input(ctx)
         duration = media.probe(video).duration
-        cues, source = self._cues(ctx, duration)
+        cues, source = self._cues(ctx, video, duration)
         style_in = dict(p.get("style") or {})
         preset = style_in.pop("preset", "default")
         overrides = {
@@ -142,7 +162,7 @@ class OperationRunner:
         media.burn_subtitles(video, out, cues=cues, style=style, timeout=self.timeout, on_progress=ctx.on_progress)
         return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset})
 
-    def _cues(self, ctx: JobContext, duration: float) -> tuple[list[media.Cue], str]:
+    def _cues(self, ctx: JobContext, video: Path, duration: float) -> tuple[list[media.Cue], str]:
         p = ctx.params
         if p.get("text"):
             timing = p.get("timing")
@@ -163,7 +183,14 @@ class OperationRunner:
             return media.parse_subtitles(content), "subtitlesUrl"
         if p.get("words"):
             return media.cues_from_words(p["words"]), "words"
-        raise ProviderError("no transcription provider is configured on this server", code="provider_unavailable")
+        # No text given: a transcription model listens to the video (validation guarantees a provider).
+        provider = self.providers.transcriber(p["provider"])
+        words = provider.transcribe(media=video, language=p.get("language"), model=p.get("model"),
+                                    api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
+                                    publish=self._publisher(ctx))
+        if not words:
+            raise ProviderError("the transcription found no speech to caption", code="provider_rejected")
+        return media.cues_from_words([(w.start, w.end, w.text) for w in words]), f"transcription ({provider.name})"
 
 
 def _strip_query(url: str) -> str:

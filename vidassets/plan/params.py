@@ -26,8 +26,8 @@ from pydantic import (
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21")
 AspectRatio = Literal["16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21"]
 TransitionType = Literal["cut", "fade", "crossfade", "dissolve", "wipe"]
-# Providers this server can run. Replicate, fal and Vertex clients land with the provider layer.
-KNOWN_PROVIDERS: tuple[str, ...] = ("local", "url")
+# Providers a plan may name (``vidassets.providers.registry`` maps each to a client).
+KNOWN_PROVIDERS: tuple[str, ...] = ("local", "url", "replicate", "fal", "google-cloud")
 KEY_PROVIDERS: tuple[str, ...] = ("replicate", "fal", "google-cloud")
 _PROVIDER_ALIASES = {"google": "google-cloud", "vertex": "google-cloud", "veo": "google-cloud"}
 URL_SCHEMES: tuple[str, ...] = ("http", "https", "s3")

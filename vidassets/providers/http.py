@@ -37,6 +37,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from vidassets.net.fetch import guarded_client
+from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import ProgressCallback, ProviderCancelled, ProviderError, PublishFn
 
 if TYPE_CHECKING:
@@ -77,12 +79,17 @@ class HttpPolicy:
     request_timeout_s: float = 60.0
     cancel_timeout_s: float = 10.0
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    # SSRF guard for every connection (API calls and output downloads: a vendor's reply names
+    # the output URL, so it is checked like any other user-influenced address). None: unguarded.
+    addresses: AddressPolicy | None = None
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides: Any) -> "HttpPolicy":
         values: dict[str, Any] = {
             "timeout_s": settings.provider_timeout_s, "poll_interval_s": settings.provider_poll_interval_s,
             "max_retries": settings.provider_max_retries, "max_download_bytes": settings.fetch_max_bytes,
+            "addresses": AddressPolicy(allow_private=settings.allow_private_urls,
+                                       allowlist=tuple(settings.url_allowlist)),
         }
         return cls(**{**values, **overrides})
 
@@ -288,8 +295,11 @@ class VendorSession:
         self._auth = dict(auth)
         self._secret = secret
         self.deadline = timing.clock() + policy.timeout_s
-        timeout = httpx.Timeout(policy.request_timeout_s, connect=min(policy.request_timeout_s, 10.0))
-        self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls_context())
+        if policy.addresses is not None:
+            self._client = guarded_client(policy.addresses, policy.request_timeout_s, headers={"User-Agent": USER_AGENT})
+        else:
+            timeout = httpx.Timeout(policy.request_timeout_s, connect=min(policy.request_timeout_s, 10.0))
+            self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls_context())
 
     def __enter__(self) -> "VendorSession":
         return self
