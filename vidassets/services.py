@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vidassets.cache import ResultCache
+from vidassets.concurrency import Slots, make_slots
 from vidassets.limits import RateLimiter, make_limiter, redis_client
 from vidassets.net.guard import AddressPolicy
 from vidassets.settings import Settings
@@ -28,6 +29,7 @@ class Services:
     policy: AddressPolicy
     cache: ResultCache
     limiter: RateLimiter  # provider request limits (shared bucket in Redis when configured)
+    slots: Slots  # provider concurrency limits
 
     def s3(self) -> Any:
         s = self.settings
@@ -54,6 +56,7 @@ def build_services(settings: Settings) -> Services:
         cache=ResultCache(settings.resolved_database_url,
                           redis_client(settings.redis_url) if settings.redis_url else None, settings.cache_ttl_s),
         limiter=make_limiter(settings.redis_url),
+        slots=make_slots(settings.redis_url, settings.data_dir.resolve(), lease_s=settings.provider_timeout_s + 60),
     )
 
 

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     provider_max_retries: int = 5
     # Requests per minute per provider (token bucket shared through Redis, or in-process).
     provider_rate_limits: dict[str, int] = Field(default_factory=lambda: {"replicate": 60, "fal": 60, "google-cloud": 30})
+    # Concurrent calls per provider across all run workers (Redis leases or local file locks).
+    provider_concurrency: dict[str, int] = Field(default_factory=lambda: {"replicate": 4, "fal": 4, "google-cloud": 2})
     # Result cache time-to-live (Redis); the durable record lives in the database.
     cache_ttl_s: int = 7 * 24 * 3600
 

@@ -6,10 +6,11 @@ recording the checkpoint is the executor's job, so handlers stay small and testa
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from vidassets import media
 from vidassets.net.fetch import fetch_to_file
@@ -89,8 +90,9 @@ class OperationRunner:
             return JobOutput(out, provider="url", details={"source": _strip_query(p["url"]),
                                                            "sourceCodec": info.video_codec})
         provider = self.providers.get(p.get("provider"))
-        result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
-                                   on_progress=ctx.on_progress, cancel=ctx.cancel)
+        with self._provider_call(ctx, provider.name):
+            result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
+                                       on_progress=ctx.on_progress, cancel=ctx.cancel)
         return JobOutput(result.path, provider=result.provider, model=result.model,
                          details={**dict(result.details), "offline": result.offline})
 
@@ -122,6 +124,25 @@ class OperationRunner:
 
         return publish
 
+    @contextlib.contextmanager
+    def _provider_call(self, ctx: JobContext, name: str) -> Iterator[None]:
+        """Hold one of the provider's concurrency slots and take one request from its rate bucket,
+        waiting (cancel-aware) when either is exhausted. ``local`` renders are not limited here."""
+        s = self.services.settings
+        if name not in s.provider_concurrency and name not in s.provider_rate_limits:
+            yield
+            return
+        with self.services.slots.hold(name, s.provider_concurrency.get(name, 4), cancel=ctx.cancel,
+                                      wait_s=s.provider_timeout_s):
+            limit = s.provider_rate_limits.get(name)
+            while limit:
+                decision = self.services.limiter.hit(f"provider:{name}", limit)
+                if decision.allowed:
+                    break
+                if ctx.cancel.wait(min(decision.retry_after_s, 30.0)):
+                    raise ProviderError("cancelled while rate limited", code="cancelled")
+            yield
+
     def _key(self, ctx: JobContext, provider_name: str) -> str | None:
         """The caller's key for this job (params.apiKey), else providerApiKeys, else the server's."""
         return ctx.secrets.get("job") or ctx.secrets.get(provider_name)
@@ -133,9 +154,10 @@ class OperationRunner:
         out = self._out(ctx)
         if p.get("provider") not in (None, "local"):
             provider = self.providers.lip_sync(p["provider"])
-            result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
-                                       api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
-                                       cancel=ctx.cancel, publish=self._publisher(ctx))
+            with self._provider_call(ctx, provider.name):
+                result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
+                                           api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
+                                           cancel=ctx.cancel, publish=self._publisher(ctx))
             return JobOutput(result.path, provider=result.provider, model=result.model,
                              details={**dict(result.details), "mode": "lip sync by a provider model"})
         media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
@@ -185,9 +207,10 @@ class OperationRunner:
             return media.cues_from_words(p["words"]), "words"
         # No text given: a transcription model listens to the video (validation guarantees a provider).
         provider = self.providers.transcriber(p["provider"])
-        words = provider.transcribe(media=video, language=p.get("language"), model=p.get("model"),
-                                    api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
-                                    publish=self._publisher(ctx))
+        with self._provider_call(ctx, provider.name):
+            words = provider.transcribe(media=video, language=p.get("language"), model=p.get("model"),
+                                        api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
+                                        publish=self._publisher(ctx))
         if not words:
             raise ProviderError("the transcription found no speech to caption", code="provider_rejected")
         return media.cues_from_words([(w.start, w.end, w.text) for w in words]), f"transcription ({provider.name})"
