@@ -18,6 +18,8 @@ def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | N
         return None
     out = {k: job.result[k] for k in _PUBLIC_RESULT_KEYS if k in job.result}
     out["url"] = store.url_for(job.result["key"])
+    if job.result.get("sheetKey"):
+        out["previewUrl"] = store.url_for(job.result["sheetKey"])
     out["operation"] = job.operation
     return out
 

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
 
     # Execution: how many plan jobs of one execution run at once inside the run worker.
     job_concurrency: int = 2
+    # A preview strip (contact sheet) per output, shown in the Dagster UI and the API.
+    contact_sheets: bool = True
     media_timeout_s: float = 1800.0
     work_dir: Path | None = None
 

@@ -115,3 +115,33 @@ def test_asset_checks_pass_on_good_output_and_fail_on_a_broken_one(settings_in_e
     job = next(j for j in services.repo.jobs(bad) if j.job_id == "tall")
     resolution = next(c for c in job.result["checks"] if c["name"] == "resolution")
     assert resolution["passed"] is False and "9:16 expected" in resolution["message"]
+
+
+def test_rematerialising_after_a_renderer_bump_updates_the_api_and_sends_a_webhook(  # type: ignore[no-untyped-def]
+        settings_in_env, instance, media_url: str, receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from api.presenters import execution_public
+    from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind
+    from vidassets.webhooks.deliver import WebhookDeliverer
+
+    services = get_services()
+    plan = five_op_plan(f"{media_url}/voice.m4a")
+    plan["options"] = {"webhookUrl": receiver.url, "webhookSecret": "s3cret"}
+    eid = submit(services, plan)
+    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    WebhookDeliverer(services).deliver_due()
+    first_key = services.repo.get(eid).result["key"]
+
+    monkeypatch.setitem(RENDERER_VERSIONS, AssetKind.SUBTITLED, "2")
+    assert _materialize(instance, eid, selection=[dg.AssetKey("subtitled")]).success
+    row = services.repo.get(eid)
+    new_key = row.result["key"]
+    assert new_key != first_key and row.status == "completed"
+    assert services.store.exists(first_key)  # the earlier artefact is kept
+    public = execution_public(row, services.store)
+    assert new_key.split("/")[-1] in public.result.url
+    WebhookDeliverer(services).deliver_due()
+    events = [json.loads(body) for _, body in receiver.received]
+    assert [e["type"] for e in events] == ["execution.completed", "execution.updated"]
+    assert new_key.split("/")[-1] in events[1]["rootUrl"]

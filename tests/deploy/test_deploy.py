@@ -81,3 +81,12 @@ def test_compose_services_and_dockerfile_roles() -> None:
     assert {"postgres", "redis", "minio", "code-server", "dagster-webserver", "dagster-daemon", "api"} <= set(compose["services"])
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "deploy/dagster.yaml" in dockerfile and "uvicorn api.main:app" in dockerfile
+
+
+def test_api_reference_is_generated_from_the_openapi_document(tmp_path: Path) -> None:
+    from api.apidocs import render
+    from api.main import create_app
+    from vidassets.settings import Settings
+
+    current = render(create_app(Settings(data_dir=tmp_path)).openapi())
+    assert (ROOT / "docs" / "API.md").read_text() == current, "docs/API.md is stale: python -m api.apidocs > docs/API.md"

@@ -20,6 +20,7 @@ from vidassets.execution.checks import CHECK_NAMES
 from vidassets.execution.checks import DESCRIPTIONS as CHECK_DESCRIPTIONS
 from vidassets.execution.executor import KindDone, PlanExecutor, RunSummary
 from vidassets.execution.operations import OperationRunner
+from vidassets.storage.artefacts import ArtefactStore
 from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, RENDERER_VERSIONS, AssetKind
 
 # Code versions are the renderer versions (one place): bumping one marks partitions stale.
@@ -75,7 +76,7 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
     for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
         row = services.repo.get(execution_id, with_jobs=False)
         yield materialization(done, base_execution_id=row.base_execution_id if row else None,
-                              checks=context.selected_asset_check_keys)
+                              checks=context.selected_asset_check_keys, store=services.store)
     status = executor.finalize(execution_id, summary, mode)
     if status != "completed":
         raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
@@ -101,8 +102,22 @@ def check_results(done: KindDone, selected: AbstractSet[dg.AssetCheckKey]) -> li
     return out
 
 
+PREVIEW_URL_TTL_S = 7 * 24 * 3600
+
+
+def preview(done: KindDone, store: ArtefactStore) -> dg.MetadataValue | None:
+    """Contact sheets of the kind's outputs as markdown images (the UI renders them)."""
+    rows = []
+    for job_id in done.job_ids:
+        sheet = done.results[job_id].get("sheetKey")
+        if sheet:
+            rows.append(f"**{job_id}**\n\n![{job_id}]({store.url_for(sheet, expires_s=PREVIEW_URL_TTL_S)})")
+    return dg.MetadataValue.md("\n\n".join(rows)) if rows else None
+
+
 def materialization(done: KindDone, *, base_execution_id: str | None,
-                    checks: AbstractSet[dg.AssetCheckKey] = frozenset()) -> dg.MaterializeResult:
+                    checks: AbstractSet[dg.AssetCheckKey] = frozenset(),
+                    store: ArtefactStore | None = None) -> dg.MaterializeResult:
     """Metadata a producer wants to see for one kind of one execution."""
     results = [done.results[j] for j in done.job_ids]
     digests = sorted(r.get("digest", "") for r in results)
@@ -125,5 +140,13 @@ def materialization(done: KindDone, *, base_execution_id: str | None,
         metadata["reused_from"] = dg.MetadataValue.json(reused)
     if base_execution_id:
         metadata["base_execution"] = base_execution_id
+    sheet = preview(done, store) if store is not None else None
+    if sheet is not None:
+        metadata["preview"] = sheet
+    costs = [float(r["details"]["costUsd"]) for r in results if (r.get("details") or {}).get("costUsd") is not None]
+    if costs:
+        metadata["provider_cost_usd"] = round(sum(costs), 4)
+    metadata["models"] = ", ".join(sorted({str(r.get("model")) for r in results if r.get("model")})) or "-"
+    metadata["elapsed_s"] = round(sum(float(r.get("elapsedS") or 0.0) for r in results), 3)
     return dg.MaterializeResult(asset_key=done.kind.value, metadata=metadata,
                                 data_version=dg.DataVersion(data_version), check_results=check_results(done, checks))

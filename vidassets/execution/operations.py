@@ -7,6 +7,7 @@ recording the checkpoint is the executor's job, so handlers stay small and testa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from vidassets import media
 from vidassets.net.fetch import fetch_to_file
-from vidassets.plan.operations import Operation
+from vidassets.plan.operations import RENDERER_VERSIONS, Operation
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
 from vidassets.providers.registry import ProviderRegistry
 from vidassets.services import Services
@@ -75,6 +76,11 @@ class OperationRunner:
         media.import_media(raw, out, timeout=self.timeout)
         return out
 
+    def _profile(self, ctx: JobContext) -> media.EncoderProfile:
+        """The encoder profile, stamped with the renderer that made the file (see RENDERER_VERSIONS)."""
+        kind = ctx.operation.asset_kind
+        return dataclasses.replace(media.default_profile(), comment=f"vidassets {kind.value} renderer {RENDERER_VERSIONS[kind]}")
+
     def _out(self, ctx: JobContext) -> Path:
         return ctx.workdir / "output.mp4"
 
@@ -99,7 +105,7 @@ class OperationRunner:
     def _merge(self, ctx: JobContext) -> JobOutput:
         transition = media.Transition.parse(ctx.params.get("transition"))
         out = self._out(ctx)
-        media.merge(list(ctx.inputs), out, transition=transition, timeout=self.timeout,
+        media.merge(list(ctx.inputs), out, transition=transition, profile=self._profile(ctx), timeout=self.timeout,
                     on_progress=ctx.on_progress)
         return JobOutput(out, details={"transition": transition.type, "inputs": len(ctx.inputs)})
 
@@ -107,7 +113,7 @@ class OperationRunner:
         p = ctx.params
         out = self._out(ctx)
         media.reframe(self._single_input(ctx), out, aspect_ratio=p["aspectRatio"], strategy=p.get("strategy", "center"),
-                      allow_upscale=bool(p.get("allowUpscale", False)), timeout=self.timeout,
+                      allow_upscale=bool(p.get("allowUpscale", False)), profile=self._profile(ctx), timeout=self.timeout,
                       on_progress=ctx.on_progress)
         return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": p.get("strategy", "center")})
 
@@ -161,7 +167,7 @@ class OperationRunner:
             return JobOutput(result.path, provider=result.provider, model=result.model,
                              details={**dict(result.details), "mode": "lip sync by a provider model"})
         media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
-                            timeout=self.timeout, on_progress=ctx.on_progress)
+                            profile=self._profile(ctx), timeout=self.timeout, on_progress=ctx.on_progress)
         return JobOutput(out, provider="local", model="audio-replace",
                          details={"mode": "audio replacement (no lip-sync model: mouth movement unchanged)",
                                   "volume": p.get("volume", 1.0), "fit": p.get("fit", "video")})
@@ -181,7 +187,8 @@ class OperationRunner:
         }
         style = media.subtitle_style(preset, **{k: v for k, v in overrides.items() if v is not None})
         out = self._out(ctx)
-        media.burn_subtitles(video, out, cues=cues, style=style, timeout=self.timeout, on_progress=ctx.on_progress)
+        media.burn_subtitles(video, out, cues=cues, style=style, profile=self._profile(ctx), timeout=self.timeout,
+                             on_progress=ctx.on_progress)
         return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset})
 
     def _cues(self, ctx: JobContext, video: Path, duration: float) -> tuple[list[media.Cue], str]:

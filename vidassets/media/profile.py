@@ -43,6 +43,9 @@ class EncoderProfile:
     audio_channels: int = 2
     movflags: str = "+faststart"
     threads: int = 0
+    # Written into the container's ``comment`` tag: which renderer made the file. A renderer bump
+    # thus changes the bytes (and the content-addressed key) even when the pictures are the same.
+    comment: str | None = None
 
     def __post_init__(self) -> None:
         if self.video_codec == "libx264" and self.preset not in _PRESETS:
@@ -92,7 +95,10 @@ class EncoderProfile:
 
     def container_args(self) -> list[str]:
         """Muxer options: MP4, index up front so players can start before the download ends."""
-        return ["-movflags", self.movflags, "-f", "mp4"]
+        args = ["-movflags", self.movflags, "-f", "mp4"]
+        if self.comment:
+            args = ["-metadata", f"comment={self.comment}", *args]
+        return args
 
     def deterministic(self) -> EncoderProfile:
         """The same profile with a pinned thread count (x264 output depends on it)."""
