@@ -145,3 +145,15 @@ def test_rematerialising_after_a_renderer_bump_updates_the_api_and_sends_a_webho
     events = [json.loads(body) for _, body in receiver.received]
     assert [e["type"] for e in events] == ["execution.completed", "execution.updated"]
     assert new_key.split("/")[-1] in events[1]["rootUrl"]
+
+
+def test_checks_can_be_evaluated_from_stored_results(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    from vidassets.dagster.assets import stored_check_results
+
+    services = get_services()
+    eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    wanted = {dg.AssetCheckKey(dg.AssetKey("reframed"), n) for n in ("decodable", "duration", "resolution", "audio")}
+    results = list(stored_check_results(services, eid, wanted))
+    assert {r.check_name for r in results} == {"decodable", "duration", "resolution", "audio"}
+    assert all(r.passed for r in results)

@@ -20,6 +20,7 @@ from vidassets.execution.checks import CHECK_NAMES
 from vidassets.execution.checks import DESCRIPTIONS as CHECK_DESCRIPTIONS
 from vidassets.execution.executor import KindDone, PlanExecutor, RunSummary
 from vidassets.execution.operations import OperationRunner
+from vidassets.services import Services
 from vidassets.storage.artefacts import ArtefactStore
 from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, RENDERER_VERSIONS, AssetKind
 
@@ -65,23 +66,45 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
 def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
                 provider: VideoProviderResource) -> Iterator[dg.MaterializeResult]:
     services = storage.services()
-    execution_id = context.partition_key
     kinds = [AssetKind(key.path[-1]) for key in context.selected_asset_keys]
-    # API launches, sensor launches and their automatic retries resume; a producer's
-    # rematerialisation or a backfill (no tag) re-renders the selected kinds.
-    mode = "resume" if context.run.tags.get(MODE_TAG) == "resume" else "rerender"
-    executor = PlanExecutor(services, OperationRunner(services, provider.registry()))
-    summary = RunSummary("completed")
-    context.log.info(f"execution {execution_id}: {mode} {', '.join(k.value for k in kinds)}")
-    for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
-        row = services.repo.get(execution_id, with_jobs=False)
-        yield materialization(done, base_execution_id=row.base_execution_id if row else None,
-                              checks=context.selected_asset_check_keys, store=services.store)
-    status = executor.finalize(execution_id, summary, mode)
-    if status != "completed":
-        raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
-                         metadata={"execution_id": execution_id, "status": status,
-                                   "error_code": summary.error_code or ""})
+    checks = context.selected_asset_check_keys
+    if not context.has_partition_key:
+        raise dg.Failure(description="vidassets assets are partitioned by execution: pick an execution "
+                                     "(partition) to materialise or to check")
+    execution_id = context.partition_key
+    reported: set[AssetKind] = set()
+    if kinds:
+        # API launches, sensor launches and their automatic retries resume; a producer's
+        # rematerialisation or a backfill (no tag) re-renders the selected kinds.
+        mode = "resume" if context.run.tags.get(MODE_TAG) == "resume" else "rerender"
+        executor = PlanExecutor(services, OperationRunner(services, provider.registry()))
+        summary = RunSummary("completed")
+        context.log.info(f"execution {execution_id}: {mode} {', '.join(k.value for k in kinds)}")
+        for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
+            row = services.repo.get(execution_id, with_jobs=False)
+            reported.add(done.kind)
+            yield materialization(done, base_execution_id=row.base_execution_id if row else None,
+                                  checks=checks, store=services.store)
+        status = executor.finalize(execution_id, summary, mode)
+        if status != "completed":
+            raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
+                             metadata={"execution_id": execution_id, "status": status,
+                                       "error_code": summary.error_code or ""})
+    # Checks selected on their own (the UI's "Execute" on a check) are evaluated from the stored results.
+    yield from stored_check_results(services, execution_id,
+                                    {c for c in checks if AssetKind(c.asset_key.path[-1]) not in reported})
+
+
+def stored_check_results(services: Services, execution_id: str,
+                         checks: AbstractSet[dg.AssetCheckKey]) -> Iterator[dg.AssetCheckResult]:
+    if not checks:
+        return
+    jobs = [j for j in services.repo.jobs(execution_id) if j.status == "completed" and j.result]
+    for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
+        mine = [j for j in jobs if j.kind == kind.value]
+        if mine and any(c.asset_key.path[-1] == kind.value for c in checks):
+            done = KindDone(kind, tuple(j.job_id for j in mine), {j.job_id: j.result for j in mine}, ())
+            yield from check_results(done, checks)
 
 
 def check_results(done: KindDone, selected: AbstractSet[dg.AssetCheckKey]) -> list[dg.AssetCheckResult]:
