@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from api.errors import ApiError
-from vidassets.limits import RateLimiter
+from starlette.concurrency import run_in_threadpool
+
+from vidassets.limits import MemoryRateLimiter, RateLimiter
 from vidassets.settings import Settings
 from vidassets.storage.keys import ApiKeyRepository, Principal
 
@@ -23,12 +25,16 @@ class KeyVerifier:
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
-    def verify(self, presented: str) -> Principal | None:
-        now = time.monotonic()
+    def cached(self, presented: str) -> Principal | None:
         with self._lock:
             hit = self._cache.get(presented)
-            if hit and hit[1] > now:
-                return hit[0]
+            return hit[0] if hit and hit[1] > time.monotonic() else None
+
+    def verify(self, presented: str) -> Principal | None:
+        now = time.monotonic()
+        hit = self.cached(presented)
+        if hit is not None:
+            return hit
         principal = self.repo.verify(presented)
         if principal is not None:
             with self._lock:
@@ -38,7 +44,9 @@ class KeyVerifier:
         return principal
 
 
-def authenticate(request: Request, response: Response) -> Principal:
+async def authenticate(request: Request, response: Response) -> Principal:
+    """Async so the common case (a cached key, the in-process limiter) costs no thread hop; the
+    database and Redis are only touched in the thread pool."""
     settings: Settings = request.app.state.settings
     if not settings.auth_enabled:
         principal = Principal("anonymous", settings.default_tenant)
@@ -49,12 +57,16 @@ def authenticate(request: Request, response: Response) -> Principal:
             raise ApiError(401, "missing API key: send Authorization: Bearer <key>", "unauthorized",
                            headers={"WWW-Authenticate": "Bearer"})
         verifier: KeyVerifier = request.app.state.key_verifier
-        found = verifier.verify(token.strip())
+        found = verifier.cached(token.strip()) or await run_in_threadpool(verifier.verify, token.strip())
         if found is None:
             raise ApiError(401, "invalid or revoked API key", "unauthorized", headers={"WWW-Authenticate": "Bearer"})
         principal = found
     limiter: RateLimiter = request.app.state.limiter
-    decision = limiter.hit(f"key:{principal.key_id}", principal.rate_limit_per_min or settings.rate_limit_per_min)
+    limit = principal.rate_limit_per_min or settings.rate_limit_per_min
+    if isinstance(limiter, MemoryRateLimiter):
+        decision = limiter.hit(f"key:{principal.key_id}", limit)
+    else:
+        decision = await run_in_threadpool(limiter.hit, f"key:{principal.key_id}", limit)
     if not decision.allowed:
         request.app.state.metrics.rate_limited.inc()
         raise ApiError(429, "rate limit exceeded; retry later", "rate_limited",

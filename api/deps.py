@@ -1,4 +1,8 @@
-"""FastAPI dependencies as Annotated aliases, so route signatures stay short."""
+"""FastAPI dependencies as Annotated aliases, so route signatures stay short.
+
+They are ``async def`` because they do no blocking I/O: FastAPI runs a sync dependency in the
+thread pool, and on the status path that hop per dependency cost more than the request itself.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,29 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.auth import authenticate
-from vidassets.launcher import DagsterLauncher
+from vidassets.launcher import DagsterLauncher, LaunchQueue
 from vidassets.storage.keys import Principal
 from vidassets.services import Services
 from vidassets.settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_app_services(request: Request) -> Services:
+async def get_app_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_launcher(request: Request) -> DagsterLauncher:
+async def get_launcher(request: Request) -> DagsterLauncher:
     return request.app.state.launcher
 
 
-def get_tenant(principal: Principal = Depends(authenticate)) -> str:
+async def get_launch_queue(request: Request) -> LaunchQueue:
+    return request.app.state.launch_queue
+
+
+async def get_tenant(principal: Principal = Depends(authenticate)) -> str:
     """The caller's tenant. Every execution query is scoped by it (another tenant's data is a 404)."""
     return principal.tenant_id
 
@@ -33,4 +41,5 @@ def get_tenant(principal: Principal = Depends(authenticate)) -> str:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServicesDep = Annotated[Services, Depends(get_app_services)]
 LauncherDep = Annotated[DagsterLauncher, Depends(get_launcher)]
+LaunchQueueDep = Annotated[LaunchQueue, Depends(get_launch_queue)]
 TenantDep = Annotated[str, Depends(get_tenant)]

@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import BodySizeLimit, RequestContext
 from api.routes import actions, artefacts, executions, health, rerender
-from vidassets.launcher import DagsterLauncher
+from vidassets.launcher import DagsterLauncher, LaunchQueue
 from vidassets.limits import make_limiter
 from vidassets.logs import configure_logging
 from vidassets.services import build_services
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.services = services
     app.state.launcher = DagsterLauncher(settings)
+    app.state.launch_queue = LaunchQueue(app.state.launcher, services.repo.mark_launched, services.repo.mark_launch_failed)
     app.state.key_verifier = KeyVerifier(ApiKeyRepository(settings.resolved_database_url), settings.key_cache_s)
     app.state.limiter = make_limiter(settings.redis_url)
     app.state.metrics = ApiMetrics(settings.resolved_database_url)

@@ -8,8 +8,10 @@ process does not import Dagster.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Any
+import queue
+import threading
+import time
+from typing import Any, Callable
 
 import httpx
 
@@ -75,14 +77,19 @@ class LaunchError(RuntimeError):
     pass
 
 
-@dataclass
 class DagsterLauncher:
-    settings: Settings
+    """GraphQL client for the Dagster webserver; one pooled HTTP connection per process."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client = httpx.Client(timeout=settings.dagster_timeout_s)
+
+    def close(self) -> None:
+        self._client.close()
 
     def _post(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         try:
-            resp = httpx.post(self.settings.dagster_graphql_url, json={"query": query, "variables": variables},
-                              timeout=self.settings.dagster_timeout_s)
+            resp = self._client.post(self.settings.dagster_graphql_url, json={"query": query, "variables": variables})
         except httpx.HTTPError as exc:
             raise LaunchError(f"Dagster webserver unreachable at {self.settings.dagster_graphql_url}: {exc}") from exc
         if resp.status_code != 200:
@@ -137,3 +144,55 @@ class DagsterLauncher:
 
     def ping(self) -> None:
         self._post("query { version }", {})
+
+
+class LaunchQueue:
+    """Launches committed executions from a background thread, so a submission never waits on
+    Dagster and a burst of submissions becomes a steady stream of launches.
+
+    When a launch fails (Dagster down or overloaded) the queue stops trying for ``backoff_s`` and
+    leaves what it holds to the reconciliation sensor, which launches every committed execution
+    that has no run: nothing is lost, and a down Dagster is not hammered.
+    """
+
+    def __init__(self, launcher: DagsterLauncher, on_launched: Callable[[str, str], None],
+                 on_failed: Callable[[str, str], None], *, workers: int = 2, backoff_s: float = 5.0):
+        self.launcher = launcher
+        self.on_launched = on_launched
+        self.on_failed = on_failed
+        self.backoff_s = backoff_s
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._paused_until = 0.0
+        self._threads = [threading.Thread(target=self._work, name=f"launcher-{i}", daemon=True) for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, execution_id: str) -> None:
+        self._queue.put(execution_id)
+
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _work(self) -> None:
+        while True:
+            execution_id = self._queue.get()
+            if execution_id is None:
+                return
+            try:
+                if time.monotonic() < self._paused_until:
+                    self.on_failed(execution_id, "launch deferred: Dagster was unreachable moments ago")
+                    continue
+                try:
+                    run_id = self.launcher.launch(execution_id)
+                except LaunchError as exc:
+                    self._paused_until = time.monotonic() + self.backoff_s
+                    log.warning("launch of %s failed (the reconciliation sensor will launch it): %s", execution_id, exc)
+                    self.on_failed(execution_id, str(exc))
+                    continue
+                self.on_launched(execution_id, run_id)
+            except Exception:  # noqa: BLE001 - a bookkeeping error must not kill the worker
+                log.exception("launch bookkeeping for %s failed", execution_id)

@@ -91,7 +91,7 @@ def accept(
             if earlier is not None:
                 return _replay(earlier, digest)
         raise
-    return Accepted(row=repo.get(execution_id) or row, created=True)
+    return Accepted(row=row, created=True)
 
 
 def _replay(earlier: ExecutionRow, digest: str | None) -> Accepted:

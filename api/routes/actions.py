@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 
-from api.deps import LauncherDep, ServicesDep, TenantDep
+from api.deps import LaunchQueueDep, ServicesDep, TenantDep
 from api.errors import ApiError
-from api.routes.executions import launch_execution, load_execution
+from api.routes.executions import load_execution
 from api.schemas import ActionAccepted, CacheCleared, ErrorResponse, WebhookAttemptPublic, WebhookDeliveriesPublic, WebhookDeliveryPublic
 from vidassets.storage.repo import TERMINAL_STATUSES
 from vidassets.storage.webhook_repo import WebhookRepository
@@ -35,14 +35,14 @@ def cancel_execution(execution_id: str, services: ServicesDep, tenant: TenantDep
 
 @router.post("/api/execute/{execution_id}/retry", response_model=ActionAccepted, status_code=202, responses=_ERRORS,
              summary="Re-run what failed, reusing what succeeded")
-def retry_execution(execution_id: str, services: ServicesDep, launcher: LauncherDep, tenant: TenantDep,
-                    background: BackgroundTasks) -> ActionAccepted:
+def retry_execution(execution_id: str, services: ServicesDep, launches: LaunchQueueDep,
+                    tenant: TenantDep) -> ActionAccepted:
     row = load_execution(services, execution_id, tenant)
     if row.status not in ("failed", "cancelled"):
         raise ApiError(409, f"only failed or cancelled executions can be retried (this one is {row.status})",
                        "conflict", {"status": row.status})
     again = services.repo.prepare_retry(execution_id)
-    background.add_task(launch_execution, services, launcher, execution_id)
+    launches.submit(execution_id)
     return ActionAccepted(id=execution_id, status="pending", jobs=again)
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.deps import LauncherDep, ServicesDep, TenantDep
+from api.deps import LaunchQueueDep, ServicesDep, TenantDep
 from api.errors import ApiError
 from api.presenters import execution_public, execution_summary
 from api.schemas import ErrorResponse, ExecutionAccepted, ExecutionPublic, ExecutionsPublic, ExecutionStatus
-from vidassets.launcher import DagsterLauncher, LaunchError
 from vidassets.plan import PlanCreate
 from vidassets.plan.models import EXECUTION_ID_PATTERN
 from vidassets.services import Services
@@ -24,26 +23,14 @@ _ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 413: {"
            422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
 
-def launch_execution(services: Services, launcher: DagsterLauncher, execution_id: str) -> None:
-    """Runs after the 202 is sent. A failure here is not lost: the reconciliation sensor launches it."""
-    try:
-        run_id = launcher.launch(execution_id)
-    except LaunchError as exc:
-        log.warning("launch of %s failed (the reconciliation sensor will retry): %s", execution_id, exc)
-        services.repo.mark_launch_failed(execution_id, str(exc))
-        return
-    services.repo.mark_launched(execution_id, run_id)
-
-
 @router.post("/api/execute", status_code=202, response_model=ExecutionAccepted, responses=_ERRORS,
              summary="Submit an execution plan")
 async def submit_execution(
     body: PlanCreate,
     request: Request,
     response: Response,
-    background: BackgroundTasks,
     services: ServicesDep,
-    launcher: LauncherDep,
+    launches: LaunchQueueDep,
     tenant: TenantDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> ExecutionAccepted:
@@ -58,7 +45,7 @@ async def submit_execution(
         raise ApiError(exc.status, exc.message, exc.code, exc.details) from exc
     row = accepted.row
     if accepted.created:
-        background.add_task(launch_execution, services, launcher, row.id)
+        launches.submit(row.id)
     status_url = f"{services.settings.public_base_url}/api/execute/{row.id}/status"
     response.headers["Location"] = status_url
     return ExecutionAccepted(id=row.id, executionId=row.id, status=row.status, createdAt=row.created_at,  # type: ignore[arg-type]
@@ -74,8 +61,12 @@ def load_execution(services: Services, execution_id: str, tenant: str):  # type:
 
 @router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
             summary="Status of an execution (what the SDK polls)")
-def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
-    return execution_public(load_execution(services, execution_id, tenant), services.store)
+def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
+    view = services.repo.view(execution_id, tenant)
+    if view is None:
+        raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
+    # Serialised once here (the response model above documents it) rather than validated twice.
+    return Response(execution_public(view, services.store).model_dump_json(), media_type="application/json")
 
 
 @router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,

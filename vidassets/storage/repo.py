@@ -19,7 +19,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from vidassets.plan.models import Plan
-from vidassets.storage.db import session_scope
+from vidassets.storage.db import get_engine, session_scope
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow, utcnow
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
@@ -95,6 +95,20 @@ class ExecutionRepository:
             if with_jobs:
                 stmt = stmt.options(selectinload(ExecutionRow.jobs))
             return s.scalars(stmt).one_or_none()
+
+    def view(self, execution_id: str, tenant_id: str | None = None) -> ExecutionView | None:
+        """A read-only snapshot for status answers: two Core queries on one connection, no ORM
+        session or identity map (the status endpoint is the hottest path in the API)."""
+        ex, jb = ExecutionRow.__table__, ExecutionJobRow.__table__
+        stmt = select(ex).where(ex.c.id == execution_id)
+        if tenant_id is not None:
+            stmt = stmt.where(ex.c.tenant_id == tenant_id)
+        with get_engine(self.db_url).connect() as conn:
+            head = conn.execute(stmt).one_or_none()
+            if head is None:
+                return None
+            jobs = conn.execute(select(jb).where(jb.c.execution_id == execution_id).order_by(jb.c.position)).all()
+        return ExecutionView(**head._asdict(), jobs=jobs)
 
     def by_idempotency_key(self, tenant_id: str, key: str) -> ExecutionRow | None:
         with self.session() as s:
@@ -260,6 +274,14 @@ class ExecutionRepository:
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id.in_(ids))
                       .values(status="pending", error=None, error_code=None, progress=0.0, completed_at=None))
+
+
+class ExecutionView:
+    """Attribute access to an execution row and its job rows, like the ORM objects presenters use."""
+
+    def __init__(self, jobs: Sequence[Any], **columns: Any):
+        self.__dict__.update(columns)
+        self.jobs = list(jobs)
 
 
 def _job_json(job) -> dict[str, Any]:  # type: ignore[no-untyped-def]
