@@ -18,7 +18,7 @@ CHECK_NAMES: dict[str, tuple[str, ...]] = {
     "subtitled": ("decodable", "duration", "resolution", "audio", "captions"),
 }
 DESCRIPTIONS = {
-    "decodable": "Every frame of the output decodes.",
+    "decodable": "The output decodes (provider media: every frame; our renders: encoder success and probe).",
     "duration": "Duration is what the plan implies (within two frames).",
     "resolution": "Aspect ratio is the one requested (or the input's).",
     "audio": "The output has an audio track.",

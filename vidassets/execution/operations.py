@@ -42,6 +42,7 @@ class JobOutput:
     provider: str | None = None
     model: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
+    external: bool = False  # bytes made outside our ffmpeg (a provider): decoded in full before use
 
 
 class OperationRunner:
@@ -100,7 +101,7 @@ class OperationRunner:
             result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
                                        on_progress=ctx.on_progress, cancel=ctx.cancel)
         return JobOutput(result.path, provider=result.provider, model=result.model,
-                         details={**dict(result.details), "offline": result.offline})
+                         details={**dict(result.details), "offline": result.offline}, external=not result.offline)
 
     def _merge(self, ctx: JobContext) -> JobOutput:
         transition = media.Transition.parse(ctx.params.get("transition"))
@@ -164,7 +165,7 @@ class OperationRunner:
                 result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
                                            api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
                                            cancel=ctx.cancel, publish=self._publisher(ctx))
-            return JobOutput(result.path, provider=result.provider, model=result.model,
+            return JobOutput(result.path, provider=result.provider, model=result.model, external=True,
                              details={**dict(result.details), "mode": "lip sync by a provider model"})
         media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
                             profile=self._profile(ctx), timeout=self.timeout, on_progress=ctx.on_progress)

@@ -31,9 +31,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import importlib
+import types
+
 import av
-import cv2
-import numpy as np
+
+
+class _LazyModule(types.ModuleType):
+    """OpenCV and NumPy cost ~0.25 s to import and only smart reframing needs them; every run
+    worker imports this package, so they load on first use instead."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._module: types.ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self.__name__)
+        return getattr(self._module, attr)
+
+
+cv2: Any = _LazyModule("cv2")
+np: Any = _LazyModule("numpy")
 
 from .errors import InvalidMediaError, MediaTimeoutError
 from .filters import fmt_num
