@@ -34,7 +34,12 @@ test-fast: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 bench: install
-	$(PY) bench/media.py
+	$(PY) bench/media.py --repeat 3
+	$(PY) bench/api.py
+	$(PY) bench/orchestration.py
+	$(PY) bench/throughput.py $(BENCH_THROUGHPUT_ARGS)
+	$(PY) bench/memory.py
+	@echo "results: bench/results.md"
 
 clean:
 	rm -rf .vidassets .pytest_cache

@@ -238,18 +238,17 @@ def main() -> int:
         )
     )
 
-    print(f"\nwall time: best of {args.repeat} (median in brackets); cpu: ffmpeg + Python, best of {args.repeat}")
-    print(
-        f"{'operation':26} {'vidassets':>18} {'plain ffmpeg':>18} {'wall ratio':>10} {'cpu ratio':>9}   target <= 1.10"
-    )
+    report = [f"wall time: best of {args.repeat} (median in brackets); cpu: ffmpeg + Python, best of {args.repeat}",
+              f"{'operation':26} {'vidassets':>18} {'plain ffmpeg':>18} {'wall ratio':>10} {'cpu ratio':>9}   target <= 1.10"]
     worst = 0.0
     for row in rows:
         worst = max(worst, row.wall_ratio)
-        print(
+        report.append(
             f"{row.name:26} {min(row.ours.wall):7.3f}s ({statistics.median(row.ours.wall):6.3f}) "
             f"{min(row.plain.wall):7.3f}s ({statistics.median(row.plain.wall):6.3f}) "
             f"{row.wall_ratio:10.3f} {row.cpu_ratio:9.3f}   {'ok' if row.wall_ratio <= 1.10 else 'OVER'}"
         )
+    print("\n" + "\n".join(report))
 
     # Stream copy vs re-encode for a cut of compatible clips.
     assert plan_merge(clips, work / "x.mp4").stream_copy
@@ -277,10 +276,15 @@ def main() -> int:
     )
     copy_t, encode_t = min(cut_row.ours.wall), min(cut_row.plain.wall)
     speedup = encode_t / copy_t
-    print(
-        f"\ncut merge of 3 compatible clips: stream copy (vidassets.merge) {copy_t:.3f}s vs re-encoding merge "
+    report.append(
+        f"cut merge of 3 compatible clips: stream copy (vidassets.merge) {copy_t:.3f}s vs re-encoding merge "
         f"{encode_t:.3f}s -> {speedup:.1f}x  target >= 20x  {'ok' if speedup >= 20 else 'UNDER'}"
     )
+    print(report[-1])
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import append_results
+
+    append_results("Media operations vs plain ffmpeg", report)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if worst <= 1.10 and speedup >= 20 else 1
