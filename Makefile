@@ -8,7 +8,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo test test-fast bench migrate clean
+.PHONY: install run demo test test-fast bench chaos migrate clean
 
 install: $(STAMP)
 
@@ -32,6 +32,9 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+chaos: install
+	$(PY) tests/chaos/soak.py --minutes $(or $(SOAK_MINUTES),10)
 
 bench: install
 	$(PY) bench/media.py --repeat 3

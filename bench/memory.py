@@ -57,8 +57,9 @@ def main() -> None:
     bitrate = int(args.size_mb * 8 / seconds)  # Mbit/s so the file lands near the requested size
     media.run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=30:duration={seconds}",
                       "-f", "lavfi", "-i", f"sine=frequency=300:duration={seconds}:sample_rate=48000",
-                      "-c:v", "libx264", "-preset", "ultrafast", "-b:v", f"{bitrate}M", "-maxrate", f"{bitrate}M",
-                      "-bufsize", f"{bitrate}M", "-pix_fmt", "yuv420p", "-c:a", "aac", str(big)], timeout=1800)
+                      "-c:v", "libx264", "-preset", "ultrafast", "-b:v", f"{bitrate}M", "-minrate", f"{bitrate}M",
+                      "-maxrate", f"{bitrate}M", "-bufsize", f"{bitrate}M", "-x264-params", "nal-hrd=cbr",
+                      "-pix_fmt", "yuv420p", "-c:a", "aac", str(big)], timeout=1800)
     size_mb = big.stat().st_size / 1e6
     server, base = serve_folder(big.parent)
     plan = {"jobs": [

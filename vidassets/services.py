@@ -32,18 +32,19 @@ class Services:
     slots: Slots  # provider concurrency limits
 
     def s3(self) -> Any:
-        s = self.settings
-        return s3_client(s.s3_endpoint_url, s.s3_region, s.s3_access_key_id,
-                         s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None)
+        return settings_s3_client(self.settings)
+
+
+def settings_s3_client(s: Settings) -> Any:
+    return s3_client(s.s3_endpoint_url, s.s3_region, s.s3_access_key_id,
+                     s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None)
 
 
 def build_services(settings: Settings) -> Services:
     key = settings.encryption_key()
     if settings.artefact_store == "s3":
         s = settings
-        client = s3_client(s.s3_endpoint_url, s.s3_region, s.s3_access_key_id,
-                           s.s3_secret_access_key.get_secret_value() if s.s3_secret_access_key else None)
-        store: ArtefactStore = S3ArtefactStore(client, s.s3_bucket, s.s3_prefix, s.presigned_url_ttl_s)
+        store: ArtefactStore = S3ArtefactStore(settings_s3_client(s), s.s3_bucket, s.s3_prefix, s.presigned_url_ttl_s)
     else:
         store = LocalArtefactStore(settings.resolved_artefacts_dir, settings.public_base_url,
                                    signing_key=key, default_ttl_s=settings.presigned_url_ttl_s)

@@ -125,20 +125,21 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "build", "job_id", "code"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
 def test_bad_media_fails_cleanly(services: Services, executor: PlanExecutor, settings: Settings, hostile_media: Path,
-                                 media_url: str, name: str, build: Any, job_id: str, code: str) -> None:
-    eid, status, summary = _run(services, executor, build(media_url))
-    assert status == "failed" and summary.status == "failed", name
-    assert summary.failures[job_id].code == code, summary.failures
-    row = services.repo.get(eid)
-    assert row.status == "failed" and row.error_code == code and job_id in (row.error or "")
-    jobs = {j.job_id: j for j in row.jobs}
-    assert jobs[job_id].status == "failed" and jobs[job_id].error_code == code and jobs[job_id].error
-    assert jobs[job_id].result is None
-    assert all(j.status == "completed" for jid, j in jobs.items() if jid != job_id)  # upstream work survived
-    assert _files_left(settings, eid) == []
-    assert job_id not in _stored_jobs(settings, eid)
+                                 media_url: str) -> None:
+    """Each bad input in its own execution: failed, the job's code, upstream work kept, nothing left behind."""
+    for name, build, job_id, code in BAD_INPUTS:
+        eid, status, summary = _run(services, executor, build(media_url))
+        assert status == "failed" and summary.status == "failed", name
+        assert summary.failures[job_id].code == code, (name, summary.failures)
+        row = services.repo.get(eid)
+        assert row.status == "failed" and row.error_code == code and job_id in (row.error or ""), name
+        jobs = {j.job_id: j for j in row.jobs}
+        assert jobs[job_id].status == "failed" and jobs[job_id].error_code == code and jobs[job_id].error, name
+        assert jobs[job_id].result is None, name
+        assert all(j.status == "completed" for jid, j in jobs.items() if jid != job_id), name  # upstream work survived
+        assert _files_left(settings, eid) == [], name
+        assert job_id not in _stored_jobs(settings, eid), name
 
 
 def test_png_with_a_video_extension_is_sniffed_not_trusted(services: Services, executor: PlanExecutor,
@@ -199,8 +200,8 @@ def strict_services(settings: Settings) -> Services:
     return build_services(settings.model_copy(update={"allow_private_urls": False}))
 
 
-@pytest.fixture
-def counting_server() -> Iterator[tuple[str, list[str]]]:
+@pytest.fixture(scope="module")
+def _counting_server() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -218,6 +219,13 @@ def counting_server() -> Iterator[tuple[str, list[str]]]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}", hits
     server.shutdown()
+
+
+@pytest.fixture
+def counting_server(_counting_server: tuple[str, list[str]]) -> tuple[str, list[str]]:
+    """A loopback server that answers 200 to everything and records each request it gets."""
+    _counting_server[1].clear()
+    return _counting_server
 
 
 def test_private_urls_accepted_at_submit_are_refused_at_fetch(strict_services: Services, settings: Settings,
