@@ -157,3 +157,24 @@ def test_checks_can_be_evaluated_from_stored_results(settings_in_env, instance, 
     results = list(stored_check_results(services, eid, wanted))
     assert {r.check_name for r in results} == {"decodable", "duration", "resolution", "audio"}
     assert all(r.passed for r in results)
+
+
+def test_a_variant_materialisation_names_its_base_with_the_same_data_version(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    services = get_services()
+    base = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    assert _materialize(instance, base, tags={MODE_TAG: "resume"}).success
+    plan = five_op_plan(f"{media_url}/voice.m4a")
+    plan["executionPlan"]["jobs"][-1]["params"]["text"] = "variant caption"
+    plan["options"] = {"baseExecutionId": base}
+    variant = submit(services, plan)
+    result = _materialize(instance, variant, tags={MODE_TAG: "resume"})
+    mats = {m.asset_key.to_user_string(): m.materialization for m in result.get_asset_materialization_events()}
+    assert set(mats) == set(KINDS)
+    clips = mats["generated_clips"]
+    assert clips.metadata["base_execution"].value == base
+    assert clips.metadata["reused_from"].value == {"a": base, "b": base}
+    assert clips.metadata["ran_in_this_run"].value == []
+    base_clips = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("generated_clips"), asset_partitions=[base]), limit=1).records[0]
+    assert clips.tags["dagster/data_version"] == base_clips.asset_materialization.tags["dagster/data_version"]
+    assert mats["subtitled"].metadata["ran_in_this_run"].value == ["caps"]

@@ -219,3 +219,63 @@ def test_the_python_sdk_against_the_real_stack(stack: Stack, media_url: str) -> 
     assert seen and seen[-1] == 100
     info = httpx.get(status.result.url, timeout=30)
     assert info.status_code == 200 and len(info.content) > 1000
+
+
+def test_cancel_a_running_execution_over_http(api: httpx.Client) -> None:
+    plan = {"jobs": [{"id": "long", "type": "generate", "params": {"prompt": "long", "duration": 120, "resolution": "1080p"}},
+                     {"id": "after", "type": "reframe", "params": {"aspectRatio": "1:1"}, "dependsOn": ["long"]}]}
+    eid = api.post("/api/execute", json=plan).json()["executionId"]
+    deadline = time.monotonic() + 120
+    while api.get(f"/api/execute/{eid}/status").json()["currentJob"] != "long":
+        assert time.monotonic() < deadline, "never started"
+        time.sleep(0.2)
+    resp = api.post(f"/api/execute/{eid}/cancel")
+    assert resp.status_code == 202
+    final = wait_terminal(api, eid, timeout_s=60)
+    assert final["status"] == "cancelled" and final["error"]
+    assert {j["id"]: j["status"] for j in final["jobs"]} == {"long": "cancelled", "after": "cancelled"}
+    retried = api.post(f"/api/execute/{eid}/retry")
+    assert retried.status_code == 202 and set(retried.json()["jobs"]) == {"long", "after"}
+    assert api.post(f"/api/execute/{eid}/cancel").status_code == 202  # and cancel the retry too
+    assert wait_terminal(api, eid, timeout_s=60)["status"] == "cancelled"
+
+
+def test_one_schedule_tick_rerenders_stale_outputs(stack: Stack, api: httpx.Client,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import dagster as dg
+
+    from vidassets.dagster.resources import StorageResource
+    from vidassets.dagster.schedules import build_rerender_schedule
+    from vidassets.services import get_services
+    from vidassets.settings import get_settings
+
+    jobs = [{"id": "g", "type": "generate", "params": {"prompt": "scheduled", "duration": 1, "resolution": "160x90"}},
+            {"id": "r", "type": "reframe", "params": {"aspectRatio": "1:1"}, "dependsOn": ["g"]}]
+    eid = api.post("/api/execute", json={"jobs": jobs}).json()["executionId"]
+    assert wait_terminal(api, eid)["status"] == "completed"
+    for name in ("VIDASSETS_DATA_DIR", "VIDASSETS_DAGSTER_GRAPHQL_URL"):
+        monkeypatch.setenv(name, stack.env[name])
+    monkeypatch.setenv("VIDASSETS_RERENDER_KINDS", '["reframed"]')
+    monkeypatch.setenv("VIDASSETS_RERENDER_WINDOW", "1d")
+    get_settings.cache_clear()
+    get_services.cache_clear()
+    try:
+        services = get_services()
+        job = next(j for j in services.repo.jobs(eid) if j.job_id == "r")
+        services.repo.job_completed(eid, "r", {**job.result, "rendererVersion": "0"})  # made by an older renderer
+        schedule = build_rerender_schedule()
+        with dg.build_schedule_context(resources={"storage": StorageResource()}) as context:
+            outcome = schedule(context)
+        assert "launched 1 backfill" in outcome.skip_message
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            job = next(j for j in services.repo.jobs(eid) if j.job_id == "r")
+            if job.status == "completed" and job.result.get("rendererVersion") == "1":
+                break
+            time.sleep(1)
+        else:
+            raise AssertionError("the scheduled backfill did not re-render the stale output")
+        assert {j.job_id: j.attempts for j in services.repo.jobs(eid)} == {"g": 1, "r": 2}
+    finally:
+        get_settings.cache_clear()
+        get_services.cache_clear()

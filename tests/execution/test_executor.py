@@ -153,3 +153,25 @@ def test_result_cache_reuses_artefacts_per_tenant_and_can_be_cleared(services, e
     third = submit(services, plan)
     _run(executor, third)
     assert not any((j.result or {}).get("cacheHit") for j in services.repo.jobs(third))
+
+
+def test_a_variant_runs_only_its_new_jobs(services, executor, media_url: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import five_op_plan
+
+    base = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    _, s1 = _run(executor, base)
+    assert executor.finalize(base, s1) == "completed"
+    variant_plan = five_op_plan(f"{media_url}/voice.m4a")
+    jobs = variant_plan["executionPlan"]["jobs"]
+    jobs[-1]["params"]["text"] = "a different caption"  # only the subtitles change
+    variant_plan["options"] = {"baseExecutionId": base}
+    variant = submit(services, variant_plan)
+    done, s2 = _run(executor, variant)
+    assert s2.status == "completed" and s2.ran == ["caps"]  # nothing shared was rendered again
+    base_jobs = {j.job_id: j.result for j in services.repo.jobs(base)}
+    results = {j.job_id: j.result for j in services.repo.jobs(variant)}
+    for shared in ("a", "b", "cut", "tall", "voice"):
+        assert results[shared]["reusedFrom"] == base and results[shared]["key"] == base_jobs[shared]["key"]
+    assert results["caps"]["key"] != base_jobs["caps"]["key"] and "reusedFrom" not in results["caps"]
+    reused_kinds = [d.kind for d in done if not d.ran]
+    assert AssetKind.GENERATED_CLIPS in reused_kinds  # still reported, so the variant's lineage shows the reuse
