@@ -23,6 +23,7 @@ from vidassets.storage.db import session_scope
 from vidassets.storage.models import ExecutionRow, utcnow
 
 _SINCE = re.compile(r"^(\d+)\s*([smhdw])$")
+MAX_WINDOW_S = 10 * 365 * 86400
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
@@ -31,7 +32,10 @@ def parse_since(text: str) -> dt.timedelta:
     match = _SINCE.match(text.strip().lower())
     if not match:
         raise ValueError(f"invalid window {text!r}: use a number and a unit s, m, h, d or w (e.g. 7d)")
-    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    seconds = int(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_WINDOW_S:
+        raise ValueError(f"window {text!r} is longer than {MAX_WINDOW_S // 86400} days")
+    return dt.timedelta(seconds=seconds)
 
 
 @dataclass

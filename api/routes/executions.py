@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -18,6 +19,9 @@ from vidassets.submissions import SubmissionError, accept
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
+# Ids that cannot exist are "not found" without a database round trip (and without ever
+# handing the database a NUL or other bytes it refuses).
+EXECUTION_ID = re.compile(EXECUTION_ID_PATTERN)
 
 _ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
            422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
@@ -32,7 +36,8 @@ async def submit_execution(
     services: ServicesDep,
     launches: LaunchQueueDep,
     tenant: TenantDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255,
+                                                  pattern=r"^[\x21-\x7e]+$")] = None,
 ) -> ExecutionAccepted:
     """Validate and durably commit the plan, answer 202, then launch its Dagster run."""
     raw = await request.body()
@@ -53,7 +58,7 @@ async def submit_execution(
 
 
 def load_execution(services: Services, execution_id: str, tenant: str):  # type: ignore[no-untyped-def]
-    row = services.repo.get(execution_id, tenant)
+    row = services.repo.get(execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
     if row is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
     return row
@@ -62,7 +67,7 @@ def load_execution(services: Services, execution_id: str, tenant: str):  # type:
 @router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
             summary="Status of an execution (what the SDK polls)")
 def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
-    view = services.repo.view(execution_id, tenant)
+    view = services.repo.view(execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
     if view is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
     # Serialised once here (the response model above documents it) rather than validated twice.

@@ -19,8 +19,12 @@ router = APIRouter(tags=["rerender"])
              responses={503: {"model": ErrorResponse}}, summary="Re-render stale outputs as a backfill")
 async def rerender(body: RerenderRequest, services: ServicesDep, launcher: LauncherDep,
                    tenant: TenantDep) -> RerenderAccepted:
+    try:
+        window = parse_since(body.since)
+    except ValueError as exc:
+        raise ApiError(422, str(exc), "validation_error", [{"field": "since", "message": str(exc)}]) from exc
     plan = await run_in_threadpool(plan_rerender, services.settings.resolved_database_url,
-                                   [AssetKind(k) for k in body.kinds], parse_since(body.since), tenant_id=tenant)
+                                   [AssetKind(k) for k in body.kinds], window, tenant_id=tenant)
     backfills: list[str] = []
     if plan.partitions and not body.dryRun:
         try:

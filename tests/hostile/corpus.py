@@ -1,9 +1,10 @@
 """A corpus of malformed and malicious requests, each with the answer it must get.
 
 Every case names one request (method, path, JSON body or raw bytes, headers) and the set of
-statuses that are a correct answer. None of them may ever be a 5xx. Cases that currently hit a
-known product bug on some backend carry ``bugs={backend: description}``: the corpus run skips
-them there and ``test_corpus.py`` runs each one as a strict ``xfail`` that names the bug.
+statuses that are a correct answer. None of them may ever be a 5xx. (The nine product bugs the
+corpus found when it was written — NUL bytes and lone surrogates reaching the database, NaN
+stored as null, chunked oversize bodies, huge re-render windows, non-ASCII signatures — are fixed;
+their cases now run with the rest.)
 
 Placeholders, filled in by the runner:
 
@@ -26,7 +27,6 @@ NO_BODY: Any = object()
 MAX_BODY = 1024 * 1024
 
 S_202 = frozenset({202})
-S_400 = frozenset({400})
 S_401 = frozenset({401})
 S_404 = frozenset({404})
 S_409 = frozenset({409})
@@ -50,42 +50,6 @@ class Case:
     auth: bool = True  # False: no Authorization header at all
     stream: bool = False  # send ``raw`` as a chunked stream with no Content-Length
     prelude: tuple[Any, ...] = ()  # bodies POSTed to /api/execute first, with the same headers (expect 202)
-    bugs: Mapping[str, str] = field(default_factory=dict)  # backend -> known product bug (strict xfail)
-
-
-# -- known bugs (see the report; each is also a strict xfail in test_corpus.py) -------------------------------
-
-BUG_NUL_ID_PG = ("an execution id with a NUL (%00 in the path) reaches PostgreSQL: psycopg2 raises ValueError "
-                 "('A string literal cannot contain NUL (0x00) characters.') from ExecutionRepository.get "
-                 "(vidassets/storage/repo.py:90-97); it is no DBAPIError, so api/errors.py has no handler and the "
-                 "answer is 500 instead of 404")
-BUG_NUL_JSONB = ("a NUL (\\u0000) in a free-text param passes validation, then PostgreSQL's JSONB refuses it "
-                 "(DataError: unsupported Unicode escape sequence) in repo.create; api/errors.py:70-79 maps that "
-                 "to 503 dependency_unavailable + Retry-After, telling the client to retry a request that can "
-                 "never succeed; should be 422 (or accepted with the NUL stripped)")
-BUG_NUL_IDEMPOTENCY = ("an Idempotency-Key header with a NUL byte reaches PostgreSQL in "
-                       "ExecutionRepository.by_idempotency_key (vidassets/storage/repo.py:99-102): ValueError → 500; "
-                       "should be 422 (uvicorn's parsers refuse NUL in headers, other ASGI servers may not)")
-BUG_SURROGATE_WEBHOOK = ("a lone UTF-16 surrogate (JSON escape \\ud800) in a webhook URL passes check_url "
-                         "(vidassets/plan/params.py:40-58, _CONTROL covers ASCII only) and the PlanCreate model, "
-                         "then repo.create raises UnicodeEncodeError while writing executions.webhook_url → 500; "
-                         "should be 422")
-BUG_RERENDER_OVERFLOW = ("POST /api/rerender with a 'since' that matches the schema pattern but is huge "
-                         "(e.g. 99999999999999999999d) → OverflowError in vidassets/rerender.py:34 "
-                         "(dt.timedelta) or when subtracting it from now → 500; should be 422")
-BUG_CHUNKED_413 = ("a body over max_body_bytes sent without Content-Length (chunked) is answered 400 'There was an "
-                   "error parsing the body' instead of 413: BodySizeLimit (api/middleware.py:40-45) raises _TooLarge "
-                   "from receive(), and FastAPI's body reader turns every exception into HTTPException(400) before "
-                   "the middleware can answer 413")
-BUG_NAN_STORED_AS_NULL = ("NaN/Infinity literals in free-form generate params (cameraMotion, extra model inputs) are "
-                          "accepted and silently stored as null (GenerateParams.stored() → model_dump(mode='json')), "
-                          "so the plan that runs is not the one sent; should be a 4xx")
-
-BOTH = ("embedded", "production")
-
-
-def _bug(reason: str, *backends: str) -> dict[str, str]:
-    return {b: reason for b in (backends or BOTH)}
 
 
 # -- plan builders -----------------------------------------------------------------------------------------------
@@ -246,11 +210,9 @@ def _corpus() -> list[Case]:
              raw=raw_json('{"jobs":[{"id":"a","type":"generate","params":{"prompt":"x"}},{"id":"m","type":"merge",'
                           '"params":{"transition":{"type":"fade","duration":NaN}},"dependsOn":["a"]}]}')))
     add(Case("NaN in free-form cameraMotion", frozenset({400, 422}),
-             raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","cameraMotion":{"zoom":NaN}}}]}'),
-             bugs=_bug(BUG_NAN_STORED_AS_NULL)))
+             raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","cameraMotion":{"zoom":NaN}}}]}')))
     add(Case("Infinity in an extra model input", frozenset({400, 422}),
-             raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","guidance":Infinity}}]}'),
-             bugs=_bug(BUG_NAN_STORED_AS_NULL)))
+             raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","guidance":Infinity}}]}')))
     add(Case("1e400 duration (overflows to inf)", S_422,
              raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","duration":1e400}}]}')))
     add(Case("integer literal of 5000 digits", S_4XX_PARSE,
@@ -268,7 +230,7 @@ def _corpus() -> list[Case]:
     add(Case("declared Content-Length of 10 GB", S_413, raw=json.dumps(VALID).encode(),
              headers=(("content-length", str(10 * 1024 ** 3)),)))
     add(Case("body over 1 MiB, chunked without Content-Length", S_413, raw=json.dumps(big_prompt).encode(),
-             stream=True, bugs=_bug(BUG_CHUNKED_413)))
+             stream=True))
     add(Case("text/plain content type", frozenset({415, 422}), raw=json.dumps(VALID).encode(), content_type="text/plain"))
     add(Case("form content type", frozenset({415, 422}), raw=b"jobs=1&jobs=2",
              content_type="application/x-www-form-urlencoded"))
@@ -468,23 +430,18 @@ def _corpus() -> list[Case]:
         add(Case(f"subtitle unicode: {label}", S_202, body=subs(text=text)))
     add(Case("webhook secret unicode", S_202, body=plan(gen(), webhook={"url": "https://hooks.example.com/x",
                                                                           "secret": UNICODE["emoji"]})))
-    nul_bug = {"production": BUG_NUL_JSONB}
-    add(Case("prompt with a NUL", frozenset({202, 422}), body=plan(gen(prompt="a\u0000b")), bugs=nul_bug))
-    add(Case("negativePrompt with a NUL", frozenset({202, 422}), body=plan(gen(negativePrompt="\u0000")), bugs=nul_bug))
-    add(Case("model with a NUL", frozenset({202, 422}), body=plan(gen(model="m\u0000")), bugs=nul_bug))
-    add(Case("extra generate key named with a NUL", frozenset({202, 422}), body=plan(gen(**{"k\u0000": 1})), bugs=nul_bug))
-    add(Case("subtitle text with a NUL", frozenset({202, 422}), body=subs(text="a\u0000b"), bugs=nul_bug))
-    add(Case("subtitle words with a NUL", frozenset({202, 422}), body=subs(words=[{"w": "\u0000"}]), bugs=nul_bug))
+    add(Case("prompt with a NUL", frozenset({202, 422}), body=plan(gen(prompt="a\u0000b"))))
+    add(Case("negativePrompt with a NUL", frozenset({202, 422}), body=plan(gen(negativePrompt="\u0000"))))
+    add(Case("model with a NUL", frozenset({202, 422}), body=plan(gen(model="m\u0000"))))
+    add(Case("extra generate key named with a NUL", frozenset({202, 422}), body=plan(gen(**{"k\u0000": 1}))))
+    add(Case("subtitle text with a NUL", frozenset({202, 422}), body=subs(text="a\u0000b")))
+    add(Case("subtitle words with a NUL", frozenset({202, 422}), body=subs(words=[{"w": "\u0000"}])))
     add(Case("webhook secret with a NUL", frozenset({202, 422}),
              body=plan(gen(), webhook={"url": "https://hooks.example.com/x", "secret": "s\u0000"})))
     add(Case("apiKey with a NUL", frozenset({202, 422}), body=plan(gen(apiKey="k\u0000"))))
-    surrogate_bug = _bug(BUG_SURROGATE_WEBHOOK)
-    add(Case("webhookUrl with a lone surrogate", S_422, body=plan(gen(), webhookUrl="https://e.com/\ud800"),
-             bugs=surrogate_bug))
-    add(Case("webhook.url with a lone surrogate", S_422, body=plan(gen(), webhook={"url": "https://e.com/\udfff"}),
-             bugs=surrogate_bug))
-    add(Case("options.webhookUrl with a lone surrogate", S_422, body=documented(gen(), webhookUrl="https://e.com/\ud83d"),
-             bugs=surrogate_bug))
+    add(Case("webhookUrl with a lone surrogate", S_422, body=plan(gen(), webhookUrl="https://e.com/\ud800")))
+    add(Case("webhook.url with a lone surrogate", S_422, body=plan(gen(), webhook={"url": "https://e.com/\udfff"})))
+    add(Case("options.webhookUrl with a lone surrogate", S_422, body=documented(gen(), webhookUrl="https://e.com/\ud83d")))
     add(Case("media url with a lone surrogate", S_422, body=plan(job("g", "generate", {"url": "https://e.com/\ud800.mp4"}))))
     add(Case("media url with an RTL override in the host", S_202_OR_4XX,
              body=plan(job("g", "generate", {"url": "https://exa\u202emple.com/clip.mp4"}))))
@@ -540,7 +497,7 @@ def _corpus() -> list[Case]:
     add(Case("Idempotency-Key with latin-1 bytes", frozenset({202, 422}), body=VALID,
              headers=(("idempotency-key", b"k\x80\xff"),)))
     add(Case("Idempotency-Key with a NUL byte", frozenset({202, 400, 422}), body=VALID,
-             headers=(("idempotency-key", b"k\x00k"),), bugs={"production": BUG_NUL_IDEMPOTENCY}))
+             headers=(("idempotency-key", b"k\x00k"),)))
     add(Case("Idempotency-Key replayed with the same body", S_202, body=VALID,
              headers=(("idempotency-key", "replay-same"),), prelude=(VALID,)))
     add(Case("Idempotency-Key reused with another body", S_409, body=plan(gen(prompt="another")),
@@ -552,11 +509,10 @@ def _corpus() -> list[Case]:
                "a space": "%20", "a percent": "%25", "dots": "..%2E"}
     for label, eid in odd_ids.items():
         add(Case(f"status of id {label}", frozenset({404, 422}), method="GET", path=f"/api/execute/{eid}/status"))
-    nul_id_bug = {"production": BUG_NUL_ID_PG}
     for method, suffix in (("GET", "/status"), ("GET", ""), ("POST", "/cancel"), ("POST", "/retry"),
                            ("GET", "/webhooks"), ("POST", "/webhooks/redeliver"), ("DELETE", "/cache")):
         add(Case(f"{method} {suffix or '/'} of id with a NUL", frozenset({404, 422}), method=method,
-                 path=f"/api/execute/%00{suffix}", bugs=nul_id_bug))
+                 path=f"/api/execute/%00{suffix}"))
         add(Case(f"{method} {suffix or '/'} of another tenant's execution", S_404, method=method,
                  path=f"/api/execute/{{foreign}}{suffix}", code="not_found"))
     add(Case("path traversal after execute", S_404, method="GET", path="/api/execute/../../etc/passwd"))
@@ -585,6 +541,10 @@ def _corpus() -> list[Case]:
     add(Case("artefact traversal", frozenset({403, 404}), method="GET", path="/api/artefacts/..%2F..%2Fetc%2Fpasswd?expires=1&sig=x"))
     add(Case("artefact absolute path", frozenset({403, 404}), method="GET", path="/api/artefacts//etc/passwd?expires=1&sig=x"))
     add(Case("artefact NUL key", frozenset({403, 404}), method="GET", path="/api/artefacts/%00?expires=1&sig=x"))
+    add(Case("artefact signature not ASCII", frozenset({403, 404}), method="GET",
+             path="/api/artefacts/x?expires=99999999999&sig=%C3%A9"))
+    add(Case("artefact signature not ASCII, anonymous", frozenset({403, 404}), method="GET", auth=False,
+             path="/api/artefacts/executions/x/y.mp4?expires=99999999999&sig=%F0%9F%94%91"))
     add(Case("artefact without signature", S_422, method="GET", path="/api/artefacts/x"))
     add(Case("artefact signature of 200 chars", S_422, method="GET", path="/api/artefacts/x?expires=1&sig=" + "x" * 200))
     add(Case("artefact expires not a number", S_422, method="GET", path="/api/artefacts/x?expires=soon&sig=x"))
@@ -598,7 +558,7 @@ def _corpus() -> list[Case]:
     add(Case("rerender dry run", S_202, path="/api/rerender", body={"kinds": ["subtitled"], "since": "7d", "dryRun": True}))
     for since in ("99999999999999999999d", "999999999d", "100000000000s"):
         add(Case(f"rerender since {since}", frozenset({202, 422}), path="/api/rerender",
-                 body={"kinds": ["subtitled"], "since": since, "dryRun": True}, bugs=_bug(BUG_RERENDER_OVERFLOW)))
+                 body={"kinds": ["subtitled"], "since": since, "dryRun": True}))
 
     return cases
 

@@ -4,15 +4,13 @@ Every case must get one of its expected statuses, never a 5xx, and a JSON ``{"er
 body on a 4xx. Afterwards the service must still be healthy: ``/health`` answers, a valid plan is
 accepted, and every execution the corpus got accepted can be read back and listed.
 
-Cases that hit a known product bug are skipped in the corpus run and checked, grouped by bug, in
-``test_known_bug`` as strict xfails (remove the marker when the bug is fixed).
+
 """
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -138,27 +136,8 @@ def test_the_corpus_has_at_least_150_cases() -> None:
 
 def test_hostile_corpus_gets_clear_4xx_never_5xx(settings: Settings, backend: str) -> None:
     runner = CorpusRunner(settings)
-    runnable = [c for c in CASES if backend not in c.bugs]
+    runnable = list(CASES)
     failures = [problem for case in runnable if (problem := runner.check(case))]
     failures += [f"after the corpus: {p}" for p in runner.still_healthy()]
     assert not failures, f"{len(failures)} of {len(runnable)} cases failed on {backend}:\n" + "\n".join(failures)
     assert len(runner.accepted) > 50  # the corpus's accepted cases really were accepted
-
-
-def _bug_params() -> Iterator[Any]:
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for case in CASES:
-        for backend, reason in case.bugs.items():
-            groups[(reason, backend)].append(case.name)
-    for (reason, backend), names in groups.items():
-        slug = reason.split(":")[0].split("(")[0].strip()[:40].replace(" ", "-")
-        yield pytest.param(backend, names, id=f"{backend}-{slug}",
-                           marks=pytest.mark.xfail(strict=True, reason=f"bug: {reason}"))
-
-
-@pytest.mark.parametrize(("backend", "names"), list(_bug_params()), indirect=["backend"])
-def test_known_bug(settings: Settings, names: list[str]) -> None:
-    runner = CorpusRunner(settings)
-    failures = [problem for name in names if (problem := runner.check(next(c for c in CASES if c.name == name)))]
-    failures += runner.still_healthy()
-    assert not failures, "\n".join(failures)

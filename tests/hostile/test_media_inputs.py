@@ -182,9 +182,6 @@ def test_filter_syntax_is_rendered_as_text(services: Services, executor: PlanExe
     assert _files_left(settings, eid) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the executor leaves an empty work/<execution>/<job>/ directory behind "
-                   "for every job (vidassets/execution/executor.py:274 creates work/<eid>/<job>/<uuid>, the finally "
-                   "at :320 removes only the <uuid> leaf), so the work dir grows by two directories per job forever")
 def test_nothing_at_all_is_left_in_the_work_dir(services: Services, executor: PlanExecutor, settings: Settings,
                                                 hostile_media: Path, media_url: str) -> None:
     eid, status, _ = _run(services, executor, [
@@ -292,10 +289,6 @@ def test_fetch_refuses_other_schemes(url: str, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a URL whose host cannot be IDNA-encoded (e.g. with U+202E) passes "
-                   "check_url (vidassets/plan/params.py:40-58) and then fetch_to_file raises httpx.InvalidURL, which "
-                   "vidassets/net/fetch.py:_fetch_http does not catch (InvalidURL is no httpx.HTTPError); the job "
-                   "fails as internal_error instead of invalid_url")
 def test_unencodable_host_is_a_clear_url_error(tmp_path: Path, loopback_only: list[tuple[str, int]]) -> None:
     with pytest.raises(FetchError) as info:
         fetch_to_file("http://exa\u202emple.invalid/clip.mp4", tmp_path / "out.bin",

@@ -69,9 +69,11 @@ json_values = st.recursive(json_scalars, lambda children: st.lists(children, max
 _ALNUM = string.ascii_letters + string.digits
 valid_ids = st.builds(lambda head, tail: head + tail, st.sampled_from(_ALNUM),
                       st.text(alphabet=_ALNUM + "_.:-", max_size=12))
-any_ids = st.sampled_from(["a", "b", "c", "m", "../x", "", "a b", "a\u0000", "x" * 130, "é"]) | valid_ids | st.text(max_size=6)
-op_names = st.sampled_from(["generate", "generateVideo", "merge", "concat", "reframe", "lipSync", "lip_sync",
-                            "addSubtitles", "subtitles", "MERGE", "bogus", ""]) | st.none() | st.integers()
+weird_ids = st.sampled_from(["../x", "", "a b", "a\u0000", "a\n", "x" * 130, "é", "-a"]) | st.text(max_size=6)
+any_ids = st.one_of(st.sampled_from(["a", "b", "c", "m"]), st.sampled_from(["a", "b", "c", "m"]), valid_ids, weird_ids)
+op_names = st.one_of(st.sampled_from(["generate", "merge", "reframe", "lipSync", "addSubtitles"]),
+                     st.sampled_from(["generateVideo", "concat", "lip_sync", "subtitles", "MERGE", "bogus", ""]),
+                     st.none() | st.integers())
 param_keys = st.sampled_from(["prompt", "duration", "aspectRatio", "seed", "url", "audioUrl", "text", "srt", "vtt",
                               "transition", "transitionDuration", "strategy", "style", "timing", "provider", "model",
                               "params", "fontSize", "color", "volume", "resolution", "fps", "startImage", "words",
@@ -82,11 +84,27 @@ plausible = st.sampled_from(["16:9", "9:16", "7:3", "fade", "crossfade", "explod
                              1, 0, -1, 0.5, 5, 601, 2 ** 40, 1e308, True, None, [0, 1], [5, 1], {"type": "fade"},
                              {"start": 1, "end": 0}, {"preset": "bold"}, {"prompt": "nested"}])
 param_values = plausible | json_values
-jobs_strategy = st.lists(
-    st.fixed_dictionaries({"id": any_ids, "params": st.dictionaries(param_keys, param_values, max_size=6)},
-                          optional={"type": op_names, "operation": op_names, "dependsOn": st.lists(any_ids, max_size=4)}),
-    max_size=8,
-)
+VALID_PARAMS = {
+    "generate": {"prompt": "a clip", "duration": 2}, "merge": {"transition": "fade"},
+    "reframe": {"aspectRatio": "9:16"}, "lipSync": {"audioUrl": "https://h/a.m4a"}, "addSubtitles": {"text": "hi"},
+}
+random_job = st.fixed_dictionaries(
+    {"id": any_ids, "params": st.dictionaries(param_keys, param_values, max_size=6)},
+    optional={"type": op_names, "operation": op_names, "dependsOn": st.lists(any_ids, max_size=4)})
+# A valid job with one or two params changed: probes the validator near its edges.
+mutated_job = st.builds(
+    lambda op, jid, changes, deps: {"id": jid, "type": op, "params": {**VALID_PARAMS[op], **changes}, "dependsOn": deps},
+    st.sampled_from(sorted(VALID_PARAMS)), any_ids, st.dictionaries(param_keys, param_values, max_size=2),
+    st.lists(any_ids, max_size=3))
+jobs_strategy = st.lists(random_job | mutated_job | mutated_job, max_size=8)
+clean_ids = st.sampled_from(["a", "b", "c", "m", "r"]) | valid_ids
+clean_jobs = st.lists(st.builds(
+    lambda op, jid, changes, deps: {"id": jid, "type": op, "params": {**VALID_PARAMS[op], **changes}, "dependsOn": deps},
+    st.sampled_from(sorted(VALID_PARAMS)), clean_ids,
+    st.dictionaries(param_keys, param_values, max_size=1) | st.just({}),
+    st.lists(clean_ids, max_size=2) | st.just([])), min_size=1, max_size=8)
+# Structurally sound plans with graph and param mistakes: they get past pydantic to normalize_request.
+shape_clean = st.fixed_dictionaries({"jobs": clean_jobs}, optional={"rootJobIds": st.lists(clean_ids, max_size=2)})
 urls = st.sampled_from(["https://hooks.example.com/x", "ftp://x/", "http://169.254.169.254/", "", "javascript:x"])
 shape_b = st.fixed_dictionaries({"jobs": jobs_strategy}, optional={
     "rootJobIds": st.lists(any_ids, max_size=3), "webhookUrl": urls, "baseExecutionId": any_ids | st.none(),
@@ -98,7 +116,7 @@ shape_a = st.fixed_dictionaries(
     {"executionPlan": st.fixed_dictionaries({"jobs": jobs_strategy}, optional={"rootJobIds": st.lists(any_ids, max_size=3)})},
     optional={"options": st.fixed_dictionaries({}, optional={"webhookUrl": urls, "webhookSecret": st.text(max_size=5)})},
 )
-bodies = shape_b | shape_a | json_values | st.dictionaries(st.sampled_from(["jobs", "executionPlan", "options"]), json_values)
+bodies = shape_clean | shape_clean | shape_b | shape_a | json_values | st.dictionaries(st.sampled_from(["jobs", "executionPlan", "options"]), json_values)
 
 
 @st.composite
@@ -250,7 +268,7 @@ def _names(body: Any) -> set[str]:
 
 
 @SETTINGS
-@given(shape_b | shape_a | valid_dags().map(lambda d: {"jobs": d[0]}), st.randoms(use_true_random=False))
+@given(shape_clean | shape_b | shape_a | valid_dags().map(lambda d: {"jobs": d[0]}), st.randoms(use_true_random=False))
 def test_renaming_ids_does_not_change_the_verdict(body: dict[str, Any], rnd: Any) -> None:
     names = sorted(_names(body))
     fresh = [f"renamed-{n}" for n in range(len(names))]
@@ -272,13 +290,19 @@ def test_renaming_ids_does_not_change_the_verdict(body: dict[str, Any], rnd: Any
 @SETTINGS
 @given(st.text(max_size=300), st.sampled_from(["prompt", "subtitle"]))
 def test_any_text_is_data(text: str, where: str) -> None:
-    """Text never breaks validation: it is accepted when it has a visible character, and kept as given."""
+    """Text never breaks validation: it is accepted when it has a visible character, and kept as given;
+    the only characters refused are the ones no database stores (NUL, lone surrogates), by name."""
     if where == "prompt":
         body = {"jobs": [{"id": "g", "type": "generate", "params": {"prompt": text}}]}
     else:
         body = {"jobs": [{"id": "g", "type": "generate", "params": {"prompt": "p"}},
                          {"id": "s", "type": "addSubtitles", "params": {"text": text}, "dependsOn": ["g"]}]}
     outcome = verdict(body)
+    unstorable = "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    if unstorable:
+        assert isinstance(outcome, PlanValidationError), outcome
+        assert any(i.field.endswith("prompt" if where == "prompt" else "text") for i in outcome.issues)
+        return
     if any(c.isalnum() for c in text):
         assert isinstance(outcome, Submission), getattr(outcome, "issues", outcome)
         stored = outcome.plan.jobs[-1].params["prompt" if where == "prompt" else "text"]

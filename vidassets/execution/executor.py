@@ -315,6 +315,7 @@ class PlanExecutor:
             raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            _remove_empty(workdir.parent, workdir.parent.parent)
 
     def _attempt(self, execution_id: str, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
                  secrets: Mapping[str, Any], cancel: threading.Event, workdir: Path) -> dict[str, Any]:
@@ -382,6 +383,15 @@ class PlanExecutor:
                 self.repo.job_progress(execution_id, job_id, fraction)
 
         return write
+
+
+def _remove_empty(*folders: Path) -> None:
+    """Drop the job's and execution's work folders once empty (another job may still be using them)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _decode_check(info: media.MediaInfo) -> bool | str:

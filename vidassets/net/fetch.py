@@ -125,6 +125,8 @@ def _fetch_http(url: str, tmp: Path, policy: AddressPolicy, max_bytes: int, time
                 raise FetchError(str(exc), "url_blocked") from exc
             except httpx.TimeoutException as exc:
                 raise FetchError(f"timed out fetching {_redact(current)}", "timeout") from exc
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"invalid URL {_redact(current)}: {exc}", "invalid_url") from exc
             except (httpx.HTTPError, ConnectionError) as exc:
                 if isinstance(exc.__cause__, BlockedAddressError) or isinstance(exc.__context__, BlockedAddressError):
                     raise FetchError(str(exc.__cause__ or exc.__context__), "url_blocked") from exc

@@ -55,6 +55,33 @@ class WebhookIn(BaseModel):
     secret: str | None = Field(default=None, min_length=1, max_length=512)
 
 
+def unsafe_json_values(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Values JSON parsers accept but that cannot be stored and run faithfully: NaN/Infinity
+    (JSON columns would store null), NUL characters (PostgreSQL text refuses them) and lone
+    UTF-16 surrogates (not encodable as UTF-8). Returns (field path, problem) pairs."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        found.append((path or "body", "NaN and Infinity are not allowed"))
+    elif isinstance(value, str):
+        if "\x00" in value:
+            found.append((path or "body", "NUL characters are not allowed"))
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                found.append((path or "body", "invalid Unicode (lone surrogate)"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                found += [(where, f"key: {msg}") for _, msg in unsafe_json_values(key, where)]
+            found += unsafe_json_values(item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += unsafe_json_values(item, f"{path}[{i}]")
+    return found
+
+
 class PlanCreate(BaseModel):
     """Body of ``POST /api/execute``: either shape A or shape B (not both)."""
 

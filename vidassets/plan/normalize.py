@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from vidassets.plan import dag
 from vidassets.plan.errors import PlanIssue, PlanValidationError, loc_to_field
-from vidassets.plan.models import JobIn, Plan, PlanCreate, PlanJob, Submission
+from vidassets.plan.models import JobIn, Plan, PlanCreate, PlanJob, Submission, unsafe_json_values
 from vidassets.plan.operations import Operation
 from vidassets.plan.params import KEY_PROVIDERS, PARAMS_MODELS, flatten_generate
 
@@ -28,6 +28,9 @@ def normalize_request(
     ``external_job_ids`` are the base execution's job IDs, which a variant may depend on without
     redefining them.
     """
+    unsafe = unsafe_json_values(body.model_dump(exclude_none=True))
+    if unsafe:
+        raise PlanValidationError([PlanIssue(field, message) for field, message in unsafe])
     jobs_in = body.job_list
     prefix = "executionPlan.jobs" if body.executionPlan is not None else "jobs"
     issues: list[PlanIssue] = []

@@ -55,6 +55,10 @@ def check_url(value: Any, schemes: tuple[str, ...] = URL_SCHEMES) -> str:
         raise ValueError("URL has no host")
     if parts.username or parts.password:
         raise ValueError("URL must not carry credentials")
+    try:
+        parts.hostname.encode("idna")
+    except UnicodeError:
+        raise ValueError("URL host is not a valid host name") from None
     return value
 
 

@@ -104,7 +104,7 @@ class LocalArtefactStore:
         return hmac.new(self._signing_key, f"{key}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
     def verify(self, key: str, expires: int, signature: str) -> bool:
-        if expires < time.time():
+        if expires < time.time() or not signature.isascii():
             return False
         return hmac.compare_digest(self.sign(key, expires), signature)
 
