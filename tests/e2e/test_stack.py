@@ -70,6 +70,17 @@ def wait_terminal(api: httpx.Client, eid: str, timeout_s: float = 240) -> dict[s
     raise AssertionError(f"execution {eid} not finished in {timeout_s}s; last: {status}")
 
 
+def wait_rerendered(services, eid: str, job_id: str, timeout_s: float = 180) -> None:  # type: ignore[no-untyped-def]
+    """Until the job's output carries the current renderer version (a backfill re-rendered it)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = next(j for j in services.repo.jobs(eid) if j.job_id == job_id)
+        if job.status == "completed" and job.result.get("rendererVersion") == "1":
+            return
+        time.sleep(1)
+    raise AssertionError(f"the backfill did not re-render {eid}/{job_id}")
+
+
 def graphql(stack: Stack, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     resp = httpx.post(f"{stack.dagster_url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
     resp.raise_for_status()
@@ -193,14 +204,7 @@ def test_rerender_endpoint_launches_a_backfill_that_rerenders_stale_outputs(stac
     resp = api.post("/api/rerender", json={"kinds": ["subtitled"], "since": "1d"})
     assert resp.status_code == 202, resp.text
     assert len(resp.json()["backfills"]) == 1 and eid in resp.json()["executions"]
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        job = next(j for j in services.repo.jobs(eid) if j.job_id == "s")
-        if job.status == "completed" and job.result.get("rendererVersion") == "1":
-            break
-        time.sleep(1)
-    else:
-        raise AssertionError("the backfill did not re-render the stale output")
+    wait_rerendered(services, eid, "s")
     attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
     assert attempts == {"c": 1, "s": 2}  # only the stale kind ran again
     assert api.get(f"/api/execute/{eid}/status").json()["status"] == "completed"
@@ -267,14 +271,7 @@ def test_one_schedule_tick_rerenders_stale_outputs(stack: Stack, api: httpx.Clie
         with dg.build_schedule_context(resources={"storage": StorageResource()}) as context:
             outcome = schedule(context)
         assert "launched 1 backfill" in outcome.skip_message
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            job = next(j for j in services.repo.jobs(eid) if j.job_id == "r")
-            if job.status == "completed" and job.result.get("rendererVersion") == "1":
-                break
-            time.sleep(1)
-        else:
-            raise AssertionError("the scheduled backfill did not re-render the stale output")
+        wait_rerendered(services, eid, "r")
         assert {j.job_id: j.attempts for j in services.repo.jobs(eid)} == {"g": 1, "r": 2}
     finally:
         get_settings.cache_clear()
