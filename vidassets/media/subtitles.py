@@ -86,17 +86,23 @@ def _cue(start: float, end: float, lines: list[str], tags: re.Pattern[str], unes
     return Cue(start, end, text)
 
 
+def _block_cue(block: list[str], tags: re.Pattern[str], *, unescape: bool) -> Cue | None:
+    """The cue of one block: a timing line among its first two lines (an optional id may come
+    first), then the text. Shared by the SRT and WebVTT parsers."""
+    for i, line in enumerate(block[:2]):
+        timing = _parse_timing(line)
+        if timing:
+            return _cue(timing[0], timing[1], block[i + 1 :], tags, unescape=unescape)
+    return None
+
+
 def parse_srt(content: str) -> list[Cue]:
     """Parse SubRip. Blocks without a valid ``start --> end`` line are skipped."""
     cues: list[Cue] = []
     for block in _blocks(_normalise(content)):
-        for i, line in enumerate(block[:2]):
-            timing = _parse_timing(line)
-            if timing:
-                cue = _cue(timing[0], timing[1], block[i + 1 :], _SRT_TAGS, unescape=False)
-                if cue:
-                    cues.append(cue)
-                break
+        cue = _block_cue(block, _SRT_TAGS, unescape=False)
+        if cue:
+            cues.append(cue)
     return sorted(cues, key=lambda c: (c.start, c.end))
 
 
@@ -116,13 +122,9 @@ def parse_vtt(content: str) -> list[Cue]:
             block = rest[timing_at:]
         if block[0].split(" ", 1)[0] in ("NOTE", "STYLE", "REGION") and "-->" not in block[0]:
             continue
-        for i, line in enumerate(block[:2]):
-            timing = _parse_timing(line)
-            if timing:
-                cue = _cue(timing[0], timing[1], block[i + 1 :], _VTT_TAGS, unescape=True)
-                if cue:
-                    cues.append(cue)
-                break
+        cue = _block_cue(block, _VTT_TAGS, unescape=True)
+        if cue:
+            cues.append(cue)
     return sorted(cues, key=lambda c: (c.start, c.end))
 
 
