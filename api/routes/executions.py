@@ -76,8 +76,8 @@ def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep
 
 @router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,
             summary="An execution (same body as its status)")
-def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> ExecutionPublic:
-    return execution_public(load_execution(services, execution_id, tenant), services.store)
+def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
+    return execution_status(execution_id, services, tenant)
 
 
 @router.get("/api/executions", response_model=ExecutionsPublic, summary="List executions, newest first")
