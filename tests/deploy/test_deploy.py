@@ -41,7 +41,10 @@ def test_production_dagster_yaml_starts_an_instance(tmp_path: Path, pg_database:
     try:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.compute_log_manager).__name__ == "S3ComputeLogManager"
-        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert type(instance.run_coordinator).__name__ == "PromptQueuedRunCoordinator"
+        assert type(instance.run_launcher).__name__ == "ForkserverRunLauncher"
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue and queue.max_concurrent_runs == 8 and queue.tag_concurrency_limits
         assert instance.run_monitoring_enabled and instance.run_retries_enabled
         assert instance.get_runs() == []  # storage reachable and migrated
     finally:

@@ -32,12 +32,14 @@ def test_renderer_bump_and_changed_inputs_make_outputs_stale(services, executor,
     all_kinds = list(AssetKind)
     assert plan_rerender(db, all_kinds, dt.timedelta(days=1)).partitions == {}
 
-    monkeypatch.setitem(ops.RENDERER_VERSIONS, AssetKind.SUBTITLED, "2")
+    current = ops.RENDERER_VERSIONS[AssetKind.SUBTITLED]
+    bumped = str(int(current) + 1)
+    monkeypatch.setitem(ops.RENDERER_VERSIONS, AssetKind.SUBTITLED, bumped)
     plan = plan_rerender(db, all_kinds, dt.timedelta(days=1))
     assert plan.partitions == {eid: {AssetKind.SUBTITLED}}
-    assert plan.reasons[(eid, "caps")] == "renderer 1 -> 2"
+    assert plan.reasons[(eid, "caps")] == f"renderer {current} -> {bumped}"
     assert plan_rerender(db, [AssetKind.REFRAMED], dt.timedelta(days=1)).partitions == {}
-    monkeypatch.setitem(ops.RENDERER_VERSIONS, AssetKind.SUBTITLED, "1")
+    monkeypatch.setitem(ops.RENDERER_VERSIONS, AssetKind.SUBTITLED, current)
 
     # The reframe output is re-rendered (new digest): what was made from it is now stale.
     tall = next(j for j in services.repo.jobs(eid) if j.job_id == "tall")

@@ -146,3 +146,41 @@ def test_classify_failure_keeps_a_bounded_tail() -> None:
     error = classify_failure("x" * 100_000 + "\nboom", 1, ["ffmpeg"])
     assert isinstance(error, FFmpegError)
     assert error.stderr is not None and len(error.stderr) <= 4096 and error.stderr.endswith("boom")
+
+
+@pytest.mark.parametrize(("configured", "expected"), [("1", 1), ("3", 3)])
+def test_ffmpeg_processes_queue_for_encoder_slots(monkeypatch: pytest.MonkeyPatch, configured: str,
+                                                  expected: int) -> None:
+    """Jobs run in threads, their ffmpeg processes take turns: at most VIDASSETS_FFMPEG_SLOTS at once."""
+    import threading
+    import time as _time
+
+    from vidassets.media import runner
+
+    monkeypatch.setenv("VIDASSETS_FFMPEG_SLOTS", configured)
+    runner._encoder_slots.cache_clear()
+    active, peak, lock = [0], [0], threading.Lock()
+    real_run = runner._run
+
+    def counting_run(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            _time.sleep(0.05)
+            return real_run(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(runner, "_run", counting_run)
+    try:
+        threads = [threading.Thread(target=runner.run_ffmpeg, args=(["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.2",
+                                                                     "-f", "null", "-"],)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        runner._encoder_slots.cache_clear()
+    assert peak[0] == expected

@@ -223,3 +223,23 @@ def _probe_open(container: Any, path: Path, size: int, require_video: bool, know
         sample_aspect_ratio=sar,
         video_profile=profile,
     )
+
+
+def keyframe_times(path: Path, *, max_bytes: int = 2 << 30, timeout: float = 30.0) -> list[float]:
+    """Presentation times of the video stream's keyframes, read from the container's packets
+    without decoding (a few milliseconds for a clip). Empty for files over ``max_bytes`` or
+    that cannot be read: callers treat that as "keyframes unknown"."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > max_bytes:
+            return []
+        with av.open(str(path), mode="r", timeout=timeout) as container:
+            if not container.streams.video:
+                return []
+            stream = container.streams.video[0]
+            base = stream.time_base
+            start = stream.start_time or 0
+            return sorted(float((p.pts - start) * base) for p in container.demux(stream)
+                          if p.is_keyframe and p.pts is not None and base is not None)
+    except (OSError, av.error.FFmpegError, ValueError):
+        return []

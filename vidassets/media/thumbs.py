@@ -10,19 +10,40 @@ from pathlib import Path
 
 from .errors import MediaParamError
 from .files import atomic_output, local_input
-from .probe import MediaInfo, probe
+from .probe import MediaInfo, keyframe_times, probe
 from .runner import run_ffmpeg
 
 
-def build_contact_sheet_command(info: MediaInfo, out: Path, *, tiles: int = 4, tile_width: int = 240) -> list[str]:
-    """``tiles`` frames at the centres of equal slices of the clip, scaled to ``tile_width``."""
+def tile_times(duration: float, tiles: int, keyframes: list[float] | None = None) -> list[float]:
+    """When to take each tile: one per equal slice of the clip, at the slice's keyframe nearest
+    its centre, or at the centre when the slice has none. A seek onto a keyframe decodes one
+    frame; a seek between keyframes decodes everything from the previous one (up to 10 s of
+    video on imported media), which made previews cost more than some renders."""
+    duration = max(duration, 1e-3)
+    step = duration / tiles
+    times = []
+    for i in range(tiles):
+        centre = step * (i + 0.5)
+        inside = [k for k in keyframes or () if i * step <= k < (i + 1) * step]
+        if inside:
+            # 1 ms past the keyframe: an accurate seek then keeps the keyframe itself.
+            times.append(round(min(min(inside, key=lambda k: abs(k - centre)) + 0.001, duration), 3))
+        else:
+            times.append(round(centre, 3))
+    return times
+
+
+def build_contact_sheet_command(info: MediaInfo, out: Path, *, tiles: int = 4, tile_width: int = 240,
+                                times: list[float] | None = None) -> list[str]:
+    """``tiles`` frames (at ``times``, default: slice centres) scaled to ``tile_width``, side by side."""
     if not 1 <= tiles <= 16:
         raise MediaParamError("tiles must be between 1 and 16")
     if not 32 <= tile_width <= 1024:
         raise MediaParamError("tile_width must be between 32 and 1024")
-    duration = max(info.duration, 1e-3)
-    step = duration / tiles
-    times = [round(step * (i + 0.5), 3) for i in range(tiles)]
+    if times is None:
+        times = tile_times(info.duration, tiles)
+    elif len(times) != tiles:
+        raise MediaParamError("one time per tile")
     # One input per frame, each seeked (fast, keyframe-accurate enough for a preview).
     argv: list[str] = []
     for t in times:
@@ -36,6 +57,8 @@ def build_contact_sheet_command(info: MediaInfo, out: Path, *, tiles: int = 4, t
 
 def contact_sheet(src: Path, out: Path, *, tiles: int = 4, tile_width: int = 240, timeout: float = 60.0) -> Path:
     info = probe(local_input(src))
+    times = tile_times(info.duration, tiles, keyframe_times(info.path))
     with atomic_output(Path(out)) as part:
-        run_ffmpeg(build_contact_sheet_command(info, part, tiles=tiles, tile_width=tile_width), timeout=timeout)
+        run_ffmpeg(build_contact_sheet_command(info, part, tiles=tiles, tile_width=tile_width, times=times),
+                   timeout=timeout)
     return Path(out)

@@ -70,10 +70,11 @@ ASSET_KINDS_IN_LINEAGE_ORDER: tuple[AssetKind, ...] = tuple(AssetKind)
 
 # Renderer versions, per kind: part of every result-cache key and the assets' code versions.
 # Bump one when its renderer's output changes, so caches miss and the UI marks outputs stale.
+# 2: keyframes every 2 s (encoder profile).
 RENDERER_VERSIONS: dict[AssetKind, str] = {
-    AssetKind.GENERATED_CLIPS: "1",
-    AssetKind.MERGED_CUT: "1",
-    AssetKind.REFRAMED: "1",
-    AssetKind.LIPSYNCED: "1",
-    AssetKind.SUBTITLED: "1",
+    AssetKind.GENERATED_CLIPS: "2",
+    AssetKind.MERGED_CUT: "2",
+    AssetKind.REFRAMED: "2",
+    AssetKind.LIPSYNCED: "2",
+    AssetKind.SUBTITLED: "2",
 }
