@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
+import os
+import random
 import time
 from typing import TYPE_CHECKING
 
@@ -74,6 +75,15 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
+# Request ids trace a request through logs; they need to be unique, not unpredictable, so they come
+# from a per-process generator seeded once instead of a getrandom() syscall per request.
+_IDS = random.Random(os.urandom(16))
+
+
+def new_request_id() -> str:
+    return f"{_IDS.getrandbits(64):016x}"
+
+
 class RequestContext:
     """Request id (``X-Request-ID`` in and out), log context, and request metrics by route template."""
 
@@ -87,7 +97,7 @@ class RequestContext:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
         status = [500]
 
         async def send_with_id(message: Message) -> None:

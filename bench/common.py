@@ -63,18 +63,30 @@ def _ms(text: str) -> float:
 
 
 def wrk(url: str, *, seconds: int = 10, connections: int = 64, threads: int = 2, headers: dict[str, str] | None = None,
-        body: str | None = None) -> Load:
-    """Run wrk (Debian package) and parse throughput and latency percentiles."""
+        body: str | None = None, rate: float | None = None) -> Load:
+    """Run wrk (Debian package) and parse throughput and latency percentiles.
+
+    Without ``rate`` every connection sends its next request as soon as the last one is answered:
+    that measures peak throughput, and latency there is just connections / throughput (Little's
+    law). With ``rate`` (requests/s over all connections) each connection waits a random pause
+    (mean connections / rate) between requests: the latency a client sees at that load.
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    script = None
+    lua = ""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for k, v in (headers or {}).items():
         args += ["-H", f"{k}: {v}"]
     if body is not None:
+        lua += (f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
+                'wrk.headers["Content-Type"] = "application/json"\n')
+    if rate:
+        mean_ms = max(1, round(1000.0 * connections / rate))
+        lua += f"function delay()\n  return math.random(0, {2 * mean_ms})\nend\n"
+    script = None
+    if lua:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n'
-                     'wrk.headers["Content-Type"] = "application/json"\n')
+        script.write(lua)
         script.close()
         args += ["-s", script.name]
     out = subprocess.run([*args, url], capture_output=True, text=True, timeout=seconds + 60).stdout

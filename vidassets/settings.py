@@ -127,6 +127,10 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def database_is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             url = self.database_url

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.deps import LaunchQueueDep, ServicesDep, TenantDep
+from api.deps import LaunchQueueDep, ServicesDep, TenantDep, db_read
 from api.errors import ApiError
 from api.presenters import execution_public, execution_summary
 from api.schemas import ErrorResponse, ExecutionAccepted, ExecutionPublic, ExecutionsPublic, ExecutionStatus
@@ -66,8 +66,8 @@ def load_execution(services: Services, execution_id: str, tenant: str):  # type:
 
 @router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
             summary="Status of an execution (what the SDK polls)")
-def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
-    view = services.repo.view(execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
+async def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
+    view = await db_read(services, services.repo.view, execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
     if view is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
     # Serialised once here (the response model above documents it) rather than validated twice.
@@ -76,8 +76,8 @@ def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep
 
 @router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,
             summary="An execution (same body as its status)")
-def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
-    return execution_status(execution_id, services, tenant)
+async def get_execution(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
+    return await execution_status(execution_id, services, tenant)
 
 
 @router.get("/api/executions", response_model=ExecutionsPublic, summary="List executions, newest first")

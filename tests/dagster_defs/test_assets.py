@@ -133,7 +133,7 @@ def test_rematerialising_after_a_renderer_bump_updates_the_api_and_sends_a_webho
     WebhookDeliverer(services).deliver_due()
     first_key = services.repo.get(eid).result["key"]
 
-    monkeypatch.setitem(RENDERER_VERSIONS, AssetKind.SUBTITLED, "2")
+    monkeypatch.setitem(RENDERER_VERSIONS, AssetKind.SUBTITLED, str(int(RENDERER_VERSIONS[AssetKind.SUBTITLED]) + 1))
     assert _materialize(instance, eid, selection=[dg.AssetKey("subtitled")]).success
     row = services.repo.get(eid)
     new_key = row.result["key"]

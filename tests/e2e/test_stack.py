@@ -72,10 +72,13 @@ def wait_terminal(api: httpx.Client, eid: str, timeout_s: float = 240) -> dict[s
 
 def wait_rerendered(services, eid: str, job_id: str, timeout_s: float = 180) -> None:  # type: ignore[no-untyped-def]
     """Until the job's output carries the current renderer version (a backfill re-rendered it)."""
+    from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job = next(j for j in services.repo.jobs(eid) if j.job_id == job_id)
-        if job.status == "completed" and job.result.get("rendererVersion") == "1":
+        current = RENDERER_VERSIONS[AssetKind(job.kind)]
+        if job.status == "completed" and job.result.get("rendererVersion") == current:
             return
         time.sleep(1)
     raise AssertionError(f"the backfill did not re-render {eid}/{job_id}")
