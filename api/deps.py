@@ -29,7 +29,7 @@ async def db_read(services: Services, fn: Callable[..., T], *args: Any) -> T:
     turns on the GIL under load, cost several times the read itself. On PostgreSQL (a network
     round trip that can stall) it runs in the thread pool, as before.
     """
-    if services.settings.database_is_sqlite:
+    if services.repo.db_url.startswith("sqlite"):
         return fn(*args)
     return await run_in_threadpool(fn, *args)
 

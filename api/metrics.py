@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -83,8 +83,15 @@ class ApiMetrics:
         self.rate_limited = Counter("vidassets_rate_limit_rejections", "Requests refused by the rate limiter",
                                     registry=self.registry)
         self.registry.register(StoreCollector(db_url))  # type: ignore[arg-type]
+        # Labelled children looked up once per (method, route, status): ``labels()`` validates and
+        # locks on every call, a measurable share of a status request.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        labels = (method, route, str(status))
-        self.requests.labels(*labels).inc()
-        self.latency.labels(*labels).observe(seconds)
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = self._children.setdefault(key, (self.requests.labels(*labels), self.latency.labels(*labels)))
+        children[0].inc()
+        children[1].observe(seconds)
