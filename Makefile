@@ -39,7 +39,7 @@ chaos: install
 bench: install
 	$(PY) bench/media.py --repeat 3
 	$(PY) bench/api.py
-	$(PY) bench/orchestration.py
+	$(PY) bench/orchestration.py --repeat 3
 	$(PY) bench/throughput.py $(BENCH_THROUGHPUT_ARGS)
 	$(PY) bench/memory.py
 	@echo "results: bench/results.md"

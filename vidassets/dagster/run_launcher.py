@@ -83,7 +83,7 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         run = context.dagster_run
         origin = check.not_none(run.job_code_origin, "run has no job code origin")
         args = ExecuteRunArgs(job_origin=origin, run_id=run.run_id, instance_ref=self._instance.get_ref())
-        worker = self._context().Process(target=_run_worker, args=(serialize_value(args),),
+        worker = self._context().Process(target=_run_worker, args=(serialize_value(args), self._instance.root_directory),
                                          name=f"dagster-run-{run.run_id[:8]}", daemon=False)
         worker.start()
         with self._lock:
@@ -158,9 +158,13 @@ def _alive(pid: int) -> bool:
 
 
 
-def _run_worker(serialized_args: str) -> None:
+def _run_worker(serialized_args: str, dagster_home: str) -> None:
     """The forked child's target. The import is free there (the forkserver preloaded it) and is
-    kept out of the launching daemon, which never needs the code location itself."""
+    kept out of the launching daemon, which never needs the code location itself.
+
+    The forkserver's environment is the one it started with; DAGSTER_HOME is set from the
+    launching instance, so the run always uses that instance's storage."""
     from vidassets.dagster.worker import run_worker_main
 
+    os.environ["DAGSTER_HOME"] = dagster_home
     run_worker_main(serialized_args)
