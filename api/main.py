@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import FastAPI, Response
@@ -65,6 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
+    # Everything built so far (modules, SQLAlchemy/boto3/pydantic machinery, the app) lives as long
+    # as the process: moved out of the collector's sight, a full collection no longer walks it, which
+    # removes the tens-of-milliseconds pauses that showed up as the status endpoint's p99.
+    gc.freeze()
     return app
 
 

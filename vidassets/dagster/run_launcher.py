@@ -124,12 +124,18 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         return True
 
     def check_run_worker_health(self, run: DagsterRun) -> CheckRunHealthResult:
+        """FAILED once the recorded worker process is gone; RUNNING otherwise.
+
+        A worker this host cannot see (no tag yet, or launched elsewhere) is reported RUNNING with
+        a note: run monitoring fails any run whose status is neither RUNNING nor SUCCESS, and a
+        run must not be failed for what merely cannot be checked from here.
+        """
         host, _, _ = (run.tags.get(WORKER_TAG) or "").partition(":")
         if not host:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, "run worker not recorded yet")
+            return CheckRunHealthResult(WorkerStatus.RUNNING, "run worker not recorded (yet); not checked")
         pid = self._worker_pid(run)
         if pid is None:
-            return CheckRunHealthResult(WorkerStatus.UNKNOWN, f"run worker on another host ({host})")
+            return CheckRunHealthResult(WorkerStatus.RUNNING, f"run worker on another host ({host}); not checked")
         if _alive(pid):
             return CheckRunHealthResult(WorkerStatus.RUNNING, run_worker_id=str(pid))
         return CheckRunHealthResult(WorkerStatus.FAILED, f"run worker (pid {pid}) exited", run_worker_id=str(pid))
