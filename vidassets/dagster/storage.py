@@ -15,7 +15,9 @@ dagster-postgres and are unaffected.
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -33,6 +35,8 @@ from dagster._serdes.config_class import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from typing_extensions import Self
+
+log = logging.getLogger(__name__)
 
 #: Dagster's own busy timeout for its SQLite files (seconds).
 BUSY_TIMEOUT_S = 15
@@ -60,13 +64,18 @@ class _ProcessEngine:
 
 
 def _base_dir(config_value: Mapping[str, Any] | None) -> str:
-    """``base_dir`` from the config, else ``$DAGSTER_HOME/history`` (Dagster's default place)."""
+    """``base_dir`` from the config, else ``$DAGSTER_HOME/history`` (Dagster's default place).
+
+    Without DAGSTER_HOME Dagster itself only makes throwaway instances (``dagster definitions
+    validate``, ``dagster dev`` before it picks a home), so a temporary folder is used, as it does.
+    """
     configured = (config_value or {}).get("base_dir")
     if configured:
         return str(configured)
     home = os.environ.get("DAGSTER_HOME")
     if not home:
-        raise RuntimeError("set DAGSTER_HOME or give the storage a base_dir")
+        home = tempfile.mkdtemp(prefix="vidassets-dagster-")
+        log.warning("DAGSTER_HOME is not set: Dagster's runs and events go to the temporary folder %s", home)
     return os.path.join(home, "history")
 
 
