@@ -184,3 +184,30 @@ def test_ffmpeg_processes_queue_for_encoder_slots(monkeypatch: pytest.MonkeyPatc
     finally:
         runner._encoder_slots.cache_clear()
     assert peak[0] == expected
+
+
+def test_previews_do_not_wait_for_an_encoder_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from vidassets.media import runner
+
+    monkeypatch.setenv("VIDASSETS_FFMPEG_SLOTS", "1")
+    runner._encoder_slots.cache_clear()
+    slots = runner._encoder_slots()
+    slots.acquire()  # a render holds the only slot
+    try:
+        unqueued = threading.Thread(target=runner.run_ffmpeg, args=(["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.1",
+                                                                     "-f", "null", "-"],), kwargs={"queue": False})
+        unqueued.start()
+        unqueued.join(timeout=30)
+        assert not unqueued.is_alive()  # it ran beside the render
+        queued = threading.Thread(target=runner.run_ffmpeg, args=(["-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.1",
+                                                                   "-f", "null", "-"],))
+        queued.start()
+        queued.join(timeout=1.0)
+        assert queued.is_alive()  # an ordinary command waits for the slot
+    finally:
+        slots.release()
+        queued.join(timeout=30)
+        runner._encoder_slots.cache_clear()
+    assert not queued.is_alive()

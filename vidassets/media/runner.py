@@ -240,6 +240,7 @@ def run_ffmpeg(
     on_progress: ProgressCallback | None = None,
     expected_duration: float | None = None,
     env: Mapping[str, str] | None = None,
+    queue: bool = True,
 ) -> RunResult:
     """Run ffmpeg with ``argv`` (arguments without the program name).
 
@@ -248,7 +249,9 @@ def run_ffmpeg(
     reader thread, and if it raises (e.g. to cancel) ffmpeg is killed and the
     exception re-raised here. ``env`` adds to the inherited environment; the
     shipped-fonts fontconfig file is always set so text renders the same on
-    every host.
+    every host. ``queue=False`` skips the encoder slots (:func:`_encoder_slots`): for
+    commands that decode a few frames (previews), which fit in the cores an encode leaves idle
+    instead of waiting a whole render for their turn.
     """
     full = [ffmpeg_exe(), *harden_args(argv)]
     budget = default_timeout(expected_duration) if timeout is None else timeout
@@ -259,6 +262,8 @@ def run_ffmpeg(
 
     parser = _ProgressParser(expected_duration, on_progress)
     log.debug("running %s", " ".join(full))
+    if not queue:
+        return _run(full, budget, proc_env, parser)
     with _encoder_slots():
         return _run(full, budget, proc_env, parser)
 

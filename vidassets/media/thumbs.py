@@ -59,6 +59,7 @@ def contact_sheet(src: Path, out: Path, *, tiles: int = 4, tile_width: int = 240
     info = probe(local_input(src))
     times = tile_times(info.duration, tiles, keyframe_times(info.path))
     with atomic_output(Path(out)) as part:
+        # A few decoded frames: not queued behind renders for the encoder slots.
         run_ffmpeg(build_contact_sheet_command(info, part, tiles=tiles, tile_width=tile_width, times=times),
-                   timeout=timeout)
+                   timeout=timeout, queue=False)
     return Path(out)
