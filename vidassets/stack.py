@@ -115,22 +115,23 @@ class Stack:
                 raise RuntimeError(f"{name} exited with code {proc.returncode}")
 
     def stop(self, timeout_s: float = 20.0) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGINT)
-                except ProcessLookupError:
-                    pass
+        """SIGINT each process group, wait for *every* member to go (run workers and the
+        forkserver outlive `dagster dev` by a moment), SIGKILL what is left after ``timeout_s``."""
+        groups = [proc.pid for proc in self.procs.values()]
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGINT)
         deadline = time.monotonic() + timeout_s
         for proc in self.procs.values():
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
+                pass
+        while any(_signal_group(pgid, 0) for pgid in groups) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGKILL)
+        for proc in self.procs.values():
+            proc.wait()
         self.procs.clear()
 
     def __enter__(self) -> "Stack":
@@ -153,3 +154,12 @@ def stack_env(data_dir: Path, extra: dict[str, str] | None = None, *, api_port: 
     })
     env.update(extra or {})
     return env
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when the group has no process left."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except ProcessLookupError:
+        return False
