@@ -16,6 +16,7 @@ from vidassets.launcher import DagsterLauncher, LaunchQueue
 from vidassets.storage.keys import Principal
 from vidassets.services import Services
 from vidassets.settings import Settings
+from vidassets.storage.db import is_sqlite
 
 
 T = TypeVar("T")
@@ -29,7 +30,7 @@ async def db_read(services: Services, fn: Callable[..., T], *args: Any) -> T:
     turns on the GIL under load, cost several times the read itself. On PostgreSQL (a network
     round trip that can stall) it runs in the thread pool, as before.
     """
-    if services.repo.db_url.startswith("sqlite"):
+    if is_sqlite(services.repo.db_url):
         return fn(*args)
     return await run_in_threadpool(fn, *args)
 

@@ -126,7 +126,6 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -9,13 +9,10 @@ budgeted at 1.5 s that second is most of the budget. This subclass accepts a fra
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from dagster import Field
 from dagster._core.run_coordinator import QueuedRunCoordinator
-from dagster._serdes.config_class import ConfigurableClassData
-from typing_extensions import Self
 
 DEFAULT_INTERVAL_S = 0.25
 
@@ -37,17 +34,3 @@ class PromptQueuedRunCoordinator(QueuedRunCoordinator):
         return {**super().config_type(),
                 "dequeue_interval_seconds": Field(float, is_required=False, default_value=DEFAULT_INTERVAL_S,
                                                   description="Seconds between queue checks (fractions allowed).")}
-
-    @classmethod
-    def from_config_value(cls, inst_data: ConfigurableClassData, config_value: Mapping[str, Any]) -> Self:
-        return cls(
-            inst_data=inst_data,
-            max_concurrent_runs=config_value.get("max_concurrent_runs"),
-            tag_concurrency_limits=config_value.get("tag_concurrency_limits"),
-            dequeue_interval_seconds=config_value.get("dequeue_interval_seconds"),
-            dequeue_use_threads=config_value.get("dequeue_use_threads"),
-            dequeue_num_workers=config_value.get("dequeue_num_workers"),
-            max_user_code_failure_retries=config_value.get("max_user_code_failure_retries"),
-            user_code_failure_retry_delay=config_value.get("user_code_failure_retry_delay"),
-            block_op_concurrency_limited_runs=config_value.get("block_op_concurrency_limited_runs"),
-        )

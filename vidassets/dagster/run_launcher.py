@@ -52,7 +52,6 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         self._preload = list(preload_modules)
         self._ctx: Any = None
         self._lock = threading.Lock()
-        self._workers: dict[str, multiprocessing.process.BaseProcess] = {}
         super().__init__()
 
     @property
@@ -86,18 +85,9 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         worker = self._context().Process(target=_run_worker, args=(serialize_value(args), self._instance.root_directory),
                                          name=f"dagster-run-{run.run_id[:8]}", daemon=False)
         worker.start()
-        with self._lock:
-            self._reap()
-            self._workers[run.run_id] = worker
         self._instance.add_run_tags(run.run_id, {WORKER_TAG: f"{socket.gethostname()}:{worker.pid}"})
         self._instance.report_engine_event(f"Run worker forked from the warm server (pid {worker.pid}).", run,
                                            cls=self.__class__)
-
-    def _reap(self) -> None:
-        """Forget finished workers (the forkserver collects their exit status)."""
-        for run_id, worker in list(self._workers.items()):
-            if not worker.is_alive():
-                del self._workers[run_id]
 
     def _worker_pid(self, run: DagsterRun) -> int | None:
         """The worker's pid when it runs on this host; None when unknown or elsewhere."""
@@ -139,10 +129,6 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         if _alive(pid):
             return CheckRunHealthResult(WorkerStatus.RUNNING, run_worker_id=str(pid))
         return CheckRunHealthResult(WorkerStatus.FAILED, f"run worker (pid {pid}) exited", run_worker_id=str(pid))
-
-    def dispose(self) -> None:
-        with self._lock:
-            self._workers.clear()
 
 
 def _alive(pid: int) -> bool:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import signal
 
-import dagster._core.storage.event_log.sqlite  # noqa: F401  (the embedded default's storages)
-import dagster._core.storage.runs.sqlite  # noqa: F401
-import dagster._core.storage.schedules.sqlite  # noqa: F401
+import dagster._core.storage.schedules.sqlite  # noqa: F401  (the embedded default's storages)
 from dagster._cli.api import execute_run_command
 
+import vidassets.dagster.storage  # noqa: F401
 from vidassets.dagster.definitions import defs
 from vidassets.dagster.jobs import execute_plan_job
 

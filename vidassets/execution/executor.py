@@ -339,7 +339,7 @@ class PlanExecutor:
         digest = file_digest(output.path)
         key = artefact_key(execution_id, job.job_id, job.kind, digest, output.path.suffix or ".mp4")
         stored = self.store.put_file(output.path, key, digest=digest)
-        sheet_key = self._contact_sheet(output.path, key, workdir)
+        sheet_key = self._contact_sheet(info, key, workdir)
         result: dict[str, Any] = {
             "key": stored.key, "uri": stored.uri, "digest": stored.digest, "size": stored.size,
             "duration": round(info.duration, 3), "width": info.width, "height": info.height,
@@ -357,12 +357,12 @@ class PlanExecutor:
         result["checks"] = [c.as_dict() for c in check_output(job.operation, job.params, result, inputs)]
         return result
 
-    def _contact_sheet(self, video: Path, key: str, workdir: Path) -> str | None:
+    def _contact_sheet(self, video: media.MediaInfo, key: str, workdir: Path) -> str | None:
         """A preview strip stored beside the artefact; a preview is never worth failing a job for."""
         if not self.services.settings.contact_sheets:
             return None
         try:
-            sheet = media.contact_sheet(video, workdir / "sheet.jpg")
+            sheet = media.contact_sheet(video.path, workdir / "sheet.jpg", info=video)
             sheet_key = key.rsplit(".", 1)[0] + "-sheet.jpg"
             self.store.put_file(sheet, sheet_key)
             return sheet_key

@@ -55,8 +55,10 @@ def build_contact_sheet_command(info: MediaInfo, out: Path, *, tiles: int = 4, t
     return argv
 
 
-def contact_sheet(src: Path, out: Path, *, tiles: int = 4, tile_width: int = 240, timeout: float = 60.0) -> Path:
-    info = probe(local_input(src))
+def contact_sheet(src: Path, out: Path, *, tiles: int = 4, tile_width: int = 240, timeout: float = 60.0,
+                  info: MediaInfo | None = None) -> Path:
+    """A contact sheet of ``src``; ``info`` is its probe when the caller already has one."""
+    info = info if info is not None else probe(local_input(src))
     times = tile_times(info.duration, tiles, keyframe_times(info.path))
     with atomic_output(Path(out)) as part:
         # A few decoded frames: not queued behind renders for the encoder slots.

@@ -3,8 +3,8 @@
 SQLite (embedded default) is shared by the API and every run worker process, so it runs in WAL
 mode with a busy timeout and ``synchronous=FULL`` (a committed submission survives a power cut,
 for ~0.4 ms per commit); its pool holds a connection per API thread, because a connection
-opened per request (the pool's overflow) costs more than the query. PostgreSQL gets a small pool with pre-ping so a restarted server is
-survived without errors.
+opened per request (the pool's overflow) costs more than the query. PostgreSQL gets a small
+pool with pre-ping so a restarted server is survived without errors.
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 #: anyio's default thread limit (FastAPI's sync routes and run_in_threadpool) is 40 threads.
 SQLITE_POOL_SIZE = 40
 
 
 @functools.lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +70,7 @@ def get_sessionmaker(url: str) -> sessionmaker[Session]:
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A transaction: commit on success, roll back on error (one at a time per process on SQLite)."""
-    if url.startswith("sqlite"):
+    if is_sqlite(url):
         with _sqlite_writer_lock(url):
             yield from _transaction(url)
     else:
