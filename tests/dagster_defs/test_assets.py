@@ -15,7 +15,8 @@ from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource, VideoProviderResource
 from vidassets.services import get_services
 
-KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]
+KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]
+TRANSFORMS = ["merged_cut", "reframed", "lipsynced", "subtitled"]
 
 
 @pytest.fixture
@@ -34,15 +35,18 @@ def _materialize(instance, eid: str, selection=None, tags=None):  # type: ignore
     )
 
 
-def test_definitions_load_with_the_five_assets_in_lineage_order() -> None:
+def test_definitions_declare_a_graph_true_for_every_plan_shape() -> None:
     repo = defs.get_repository_def()
     job = defs.resolve_job_def(EXECUTE_PLAN_JOB)
     assert job.partitions_def == executions_partitions
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == set(KINDS)
-    for upstream, downstream in zip(KINDS, KINDS[1:]):
-        assert dg.AssetKey(upstream) in graph.get(dg.AssetKey(downstream)).parent_keys
+    parents = {k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys} for k in KINDS}
+    # No transform kind may sit upstream of another: plans use them in any order.
+    assert parents["generated_clips"] == set()
+    assert all(parents[t] == {"generated_clips"} for t in TRANSFORMS)
+    assert parents["delivered"] == set(KINDS) - {"delivered"}
     assert {s.name for s in repo.sensor_defs} >= {"launch_unlaunched_executions", "record_failed_runs"}
 
 
@@ -62,6 +66,12 @@ def test_a_run_materialises_each_kind_with_metadata(settings_in_env, instance, m
         assert mat.tags and mat.tags.get("dagster/data_version")
     sub = instance.get_latest_materialization_event(dg.AssetKey("subtitled"))
     assert sub.asset_materialization.metadata["job_ids"].value == ["caps"]
+    delivered = instance.get_latest_materialization_event(dg.AssetKey("delivered")).asset_materialization
+    assert delivered.metadata["job_ids"].value == ["caps"]
+    assert delivered.metadata["plan_inputs"].value == {"caps": ["voice"]}
+    assert "voice" in delivered.metadata["lineage"].value and "lipsynced" in delivered.metadata["lineage"].value
+    merged = instance.get_latest_materialization_event(dg.AssetKey("merged_cut")).asset_materialization
+    assert merged.metadata["plan_inputs"].value == {"cut": ["a", "b"]}
     assert services.repo.get(eid).status == "completed"
 
 
@@ -71,7 +81,8 @@ def test_ui_style_subset_rematerialises_one_kind(settings_in_env, instance, medi
     assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
     again = _materialize(instance, eid, selection=[dg.AssetKey("subtitled")])  # no mode tag: re-render
     assert again.success
-    assert [m.asset_key.to_user_string() for m in again.get_asset_materialization_events()] == ["subtitled"]
+    # The root is downstream of the subtitles: ``delivered`` is touched too (a runtime materialisation).
+    assert [m.asset_key.to_user_string() for m in again.get_asset_materialization_events()] == ["subtitled", "delivered"]
     attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
     assert attempts["caps"] == 2 and attempts["a"] == 1
 

@@ -23,7 +23,7 @@ def test_five_operations_produce_a_checked_output(services, executor, media_url:
     done, summary = _run(executor, eid)
     assert summary.status == "completed", summary.failures
     assert [d.kind for d in done] == [AssetKind.GENERATED_CLIPS, AssetKind.MERGED_CUT, AssetKind.REFRAMED,
-                                      AssetKind.LIPSYNCED, AssetKind.SUBTITLED]
+                                      AssetKind.LIPSYNCED, AssetKind.SUBTITLED, AssetKind.DELIVERED]
     assert done[0].job_ids == ("a", "b") and sorted(summary.ran) == ["a", "b", "caps", "cut", "tall", "voice"]
     assert executor.finalize(eid, summary) == "completed"
 
@@ -58,15 +58,15 @@ def test_resume_never_redoes_finished_jobs(services, executor, media_url: str) -
     jobs = {j.job_id: j for j in services.repo.jobs(eid)}
     assert jobs["a"].attempts == 1 and jobs["tall"].attempts == 1 and jobs["caps"].attempts == 2
     assert jobs["caps"].run_id == "run-2" and jobs["a"].run_id == "run-1"
-    assert [d.kind for d in done] == [AssetKind.LIPSYNCED, AssetKind.SUBTITLED]
+    assert [d.kind for d in done] == [AssetKind.LIPSYNCED, AssetKind.SUBTITLED, AssetKind.DELIVERED]
 
 
-def test_rerender_subset_reruns_only_the_selected_kind(services, executor, media_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_rerender_of_the_last_kind_reruns_only_its_jobs(services, executor, media_url: str) -> None:  # type: ignore[no-untyped-def]
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
     _run(executor, eid)
     done, summary = _run(executor, eid, run_id="run-ui", kinds=[AssetKind.SUBTITLED], mode="rerender")
     assert summary.status == "completed" and summary.ran == ["caps"]
-    assert [d.kind for d in done] == [AssetKind.SUBTITLED]
+    assert [d.kind for d in done] == [AssetKind.SUBTITLED, AssetKind.DELIVERED]  # caps is the root
     attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
     assert attempts == {"a": 1, "b": 1, "cut": 1, "tall": 1, "voice": 1, "caps": 2}
 

@@ -1,11 +1,15 @@
-"""The five video assets, materialised by one plan-executing ``multi_asset``.
+"""The video assets, materialised by one plan-executing ``multi_asset``.
 
 Like ``@dbt_assets``, one op runs an external DAG (the execution plan stored for the partition)
-and yields a ``MaterializeResult`` per asset key as soon as that kind's jobs are finished, so the
-UI shows ``generated_clips`` landing before ``merged_cut`` starts. Every spec is ``skippable``
-(a plan without a reframe job does not materialise ``reframed``) and the asset can be subset:
-rematerialising only ``subtitled`` from the UI re-renders just the subtitle jobs from the stored
-upstream artefacts.
+and yields a ``MaterializeResult`` per asset key as soon as that kind's jobs are finished. The
+declared graph (:data:`~vidassets.plan.operations.ASSET_PARENTS`) holds for every plan shape:
+clips feed each transform kind, and ``delivered`` — the root outputs — follows them all. The
+plan's own job-level lineage (which job fed which) is in each materialisation's metadata.
+
+Every spec is ``skippable`` (a plan without a reframe job does not materialise ``reframed``) and
+the asset can be subset: rematerialising ``reframed`` from the UI re-renders the reframe jobs
+from the stored upstream artefacts *and every job downstream of them in the plan*; the kinds
+touched that were not selected are recorded as runtime materialisations of the same partition.
 """
 
 
@@ -22,7 +26,7 @@ from vidassets.execution.executor import KindDone, PlanExecutor, RunSummary
 from vidassets.execution.operations import OperationRunner
 from vidassets.services import Services
 from vidassets.storage.artefacts import ArtefactStore
-from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, RENDERER_VERSIONS, AssetKind
+from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, ASSET_PARENTS, RENDERER_VERSIONS, AssetKind
 
 # Code versions are the renderer versions (one place): bumping one marks partitions stale.
 CODE_VERSIONS: Mapping[AssetKind, str] = RENDERER_VERSIONS
@@ -32,27 +36,24 @@ DESCRIPTIONS: Mapping[AssetKind, str] = {
     AssetKind.REFRAMED: "Video reframed to another aspect ratio (crop, smart crop, letterbox or blurred pad).",
     AssetKind.LIPSYNCED: "Video with a new audio track (lip-synced when a provider model is used).",
     AssetKind.SUBTITLED: "Video with captions burned in.",
+    AssetKind.DELIVERED: "The plan's root outputs: what the API's result and the SDK return.",
 }
 MODE_TAG = "vidassets/mode"
+DATA_VERSION_TAG = "dagster/data_version"  # the tag Dagster reads a runtime materialisation's version from
 GROUP = "video"
 
 
 def _specs() -> list[dg.AssetSpec]:
-    specs = []
-    previous: AssetKind | None = None
-    for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
-        specs.append(dg.AssetSpec(
-            key=kind.value, deps=[previous.value] if previous else [], skippable=True,
-            partitions_def=executions_partitions, group_name=GROUP, kinds={"video", "ffmpeg"},
-            description=DESCRIPTIONS[kind], code_version=CODE_VERSIONS[kind],
-        ))
-        previous = kind
-    return specs
+    return [dg.AssetSpec(
+        key=kind.value, deps=[parent.value for parent in ASSET_PARENTS[kind]], skippable=True,
+        partitions_def=executions_partitions, group_name=GROUP, kinds={"video", "ffmpeg"},
+        description=DESCRIPTIONS[kind], code_version=CODE_VERSIONS[kind],
+    ) for kind in ASSET_KINDS_IN_LINEAGE_ORDER]
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
     return [dg.AssetCheckSpec(name=name, asset=kind.value, description=CHECK_DESCRIPTIONS[name])
-            for kind in ASSET_KINDS_IN_LINEAGE_ORDER for name in CHECK_NAMES[kind.value]]
+            for kind in ASSET_KINDS_IN_LINEAGE_ORDER for name in CHECK_NAMES.get(kind.value, ())]
 
 
 @dg.multi_asset(
@@ -82,9 +83,17 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
         context.log.info(f"execution {execution_id}: {mode} {', '.join(k.value for k in kinds)}")
         for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
             row = services.repo.get(execution_id, with_jobs=False)
-            reported.add(done.kind)
-            yield materialization(done, base_execution_id=row.base_execution_id if row else None,
-                                  checks=checks, store=services.store)
+            result = materialization(done, base_execution_id=row.base_execution_id if row else None,
+                                     checks=checks, store=services.store)
+            if done.kind in kinds:
+                reported.add(done.kind)
+                yield result
+            else:  # downstream of a re-rendered kind: touched, but not in this run's selection
+                context.log_event(dg.AssetMaterialization(
+                    asset_key=done.kind.value, partition=execution_id,
+                    metadata={**(result.metadata or {}), "rerendered_because": "an upstream job was re-rendered"},
+                    tags={DATA_VERSION_TAG: result.data_version.value} if result.data_version else None,
+                ))
         status = executor.finalize(execution_id, summary, mode)
         if status != "completed":
             raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
@@ -101,7 +110,7 @@ def stored_check_results(services: Services, execution_id: str,
         return
     jobs = [j for j in services.repo.jobs(execution_id) if j.status == "completed" and j.result]
     for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
-        mine = [j for j in jobs if j.kind == kind.value]
+        mine = [j for j in jobs if j.kind == kind.value]  # ``delivered`` has no checks of its own
         if mine and any(c.asset_key.path[-1] == kind.value for c in checks):
             done = KindDone(kind, tuple(j.job_id for j in mine), {j.job_id: j.result for j in mine}, ())
             yield from check_results(done, checks)
@@ -110,7 +119,7 @@ def stored_check_results(services: Services, execution_id: str,
 def check_results(done: KindDone, selected: AbstractSet[dg.AssetCheckKey]) -> list[dg.AssetCheckResult]:
     """One result per check of the kind, over all of the kind's jobs in this execution."""
     out = []
-    for name in CHECK_NAMES[done.kind.value]:
+    for name in CHECK_NAMES.get(done.kind.value, ()):
         if dg.AssetCheckKey(dg.AssetKey(done.kind.value), name) not in selected:
             continue
         outcomes = {j: next((c for c in done.results[j].get("checks", []) if c["name"] == name), None)
@@ -138,6 +147,23 @@ def preview(done: KindDone, store: ArtefactStore) -> dg.MetadataValue | None:
     return dg.MetadataValue.md("\n\n".join(rows)) if rows else None
 
 
+def lineage(done: KindDone, store: ArtefactStore | None) -> dict[str, Any]:
+    """The plan's own job-level lineage for this kind: which job fed which, with links to the
+    upstream artefacts (the asset graph only says which *kinds* may feed which)."""
+    edges = {j: list(done.inputs.get(j, ())) for j in done.job_ids}
+    if not any(edges.values()):
+        return {"plan_inputs": dg.MetadataValue.json(edges)}
+    rows = ["| job | input job | input kind | input artefact |", "| --- | --- | --- | --- |"]
+    for job_id, deps in edges.items():
+        for dep in deps:
+            up = done.upstream.get(dep) or {}
+            key = up.get("key")
+            link = (f"[{key}]({store.url_for(key, expires_s=PREVIEW_URL_TTL_S)})" if key and store is not None
+                    else str(key or "-"))
+            rows.append(f"| {job_id} | {dep} | {up.get('kind', '-')} | {link} |")
+    return {"plan_inputs": dg.MetadataValue.json(edges), "lineage": dg.MetadataValue.md("\n".join(rows))}
+
+
 def materialization(done: KindDone, *, base_execution_id: str | None,
                     checks: AbstractSet[dg.AssetCheckKey] = frozenset(),
                     store: ArtefactStore | None = None) -> dg.MaterializeResult:
@@ -158,6 +184,7 @@ def materialization(done: KindDone, *, base_execution_id: str | None,
         "size_bytes": int(sum(int(r.get("size") or 0) for r in results)),
         "provider": ", ".join(sorted({str(r.get("provider")) for r in results if r.get("provider")})) or "ffmpeg",
         "ran_in_this_run": dg.MetadataValue.json(list(done.ran)),
+        **lineage(done, store),
     }
     if reused:
         metadata["reused_from"] = dg.MetadataValue.json(reused)

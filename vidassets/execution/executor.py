@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 from vidassets import media
 from vidassets.execution.checks import check_output
 from vidassets.execution.errors import RETRYABLE_CODES, JobCancelled, JobFailure, classify
+from vidassets.execution.kinds import KindReporter, descendants, kind_members
 from vidassets.execution.operations import JobContext, OperationRunner
 from vidassets.plan import dag
 from vidassets.cache import cache_key
@@ -52,6 +53,9 @@ class KindDone:
     job_ids: tuple[str, ...]
     results: Mapping[str, Mapping[str, Any]]  # job id -> stored result (incl. reused ones)
     ran: tuple[str, ...]  # job ids that did work in this run (others were reused or already done)
+    # The plan's own lineage: each job's input jobs, and those inputs' stored results.
+    inputs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    upstream: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,20 +103,26 @@ class PlanExecutor:
         secrets = self.services.box.open(row.secrets_enc) or {}
         selected = set(kinds) if kinds is not None else set(ASSET_KINDS_IN_LINEAGE_ORDER)
         edges = {j.job_id: tuple(j.depends_on) for j in row.jobs}
+        roots = [r for r in row.plan.get("rootJobIds") or [] if r in jobs]
+        members = kind_members({j.job_id: AssetKind(j.kind) for j in row.jobs}, roots)
+        # Plan order; ``delivered`` in ``rootJobIds`` order (its first root is the API's result).
+        root_rank = {r: i for i, r in enumerate(roots)}
 
-        in_scope = [j for j in row.jobs if AssetKind(j.kind) in selected]
+        in_scope = {jid for kind in selected for jid in members[kind]}
         if mode == "rerender":
-            to_run = {j.job_id for j in in_scope}
+            # Re-rendering a kind changes its artefacts, so every job downstream of them is stale
+            # too: it re-renders in the same run, and its kind is reported as touched.
+            to_run = descendants(edges, in_scope)
             self.repo.reset_jobs(execution_id, to_run)
             for jid in to_run:
                 jobs[jid].status = "pending"
         else:
-            to_run = {j.job_id for j in in_scope if j.status != "completed"}
+            to_run = {jid for jid in in_scope if jobs[jid].status != "completed"}
         results: dict[str, dict[str, Any]] = {j.job_id: dict(j.result) for j in row.jobs
                                               if j.status == "completed" and j.result and j.job_id not in to_run}
         done: set[str] = set(results)
         failed: dict[str, JobFailure] = {}
-        reported: set[AssetKind] = set()
+        reporter = KindReporter(members, _wanted_kinds(members, selected, to_run, results, mode))
         cancel = threading.Event()
 
         # Jobs we must run whose upstream is neither done nor going to run: cannot proceed.
@@ -131,20 +141,13 @@ class PlanExecutor:
                     break
         pending = [jid for jid in dag.topological_order(edges) if jid in to_run and jid not in failed]
 
-        def kind_complete(kind: AssetKind) -> bool:
-            ids = [j for j, r in jobs.items() if r.kind == kind.value]
-            return bool(ids) and all(j in done for j in ids)
-
-        def ready_kinds() -> Iterator[KindDone]:
-            for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
-                if kind in reported or kind not in selected or not kind_complete(kind):
-                    continue
-                ids = tuple(j for j in jobs if jobs[j].kind == kind.value)
-                ran = tuple(j for j in ids if j in summary.ran)
-                reused = any((results[j] or {}).get("reusedFrom") for j in ids)
-                reported.add(kind)
-                if ran or reused or mode == "rerender":
-                    yield KindDone(kind, ids, {j: results[j] for j in ids}, ran)
+        def ready_kinds(final: bool = False) -> Iterator[KindDone]:
+            for kind in reporter.release(done, set(failed), final=final):
+                rank = root_rank.get if kind is AssetKind.DELIVERED else (lambda j: jobs[j].position)
+                ids = tuple(sorted(members[kind], key=rank))
+                yield KindDone(kind, ids, {j: results[j] for j in ids}, tuple(j for j in ids if j in summary.ran),
+                               inputs={j: edges[j] for j in ids},
+                               upstream={d: results[d] for j in ids for d in edges[j] if d in results})
 
         last_pending = [len(pending) + 1]
 
@@ -206,6 +209,7 @@ class PlanExecutor:
                 # Interrupted (run terminated, worker shutting down): stop ffmpeg children promptly.
                 cancel.set()
                 raise
+        yield from ready_kinds(final=True)
         summary.failures = {j: f for j, f in failed.items()}
         if cancel.is_set():
             summary.status = "cancelled"
@@ -383,6 +387,18 @@ class PlanExecutor:
                 self.repo.job_progress(execution_id, job_id, fraction)
 
         return write
+
+
+def _wanted_kinds(members: Mapping[AssetKind, frozenset[str]], selected: set[AssetKind], to_run: set[str],
+                  results: Mapping[str, Mapping[str, Any]], mode: Mode) -> set[AssetKind]:
+    """Kinds worth a materialisation in this run: those whose jobs run now (in a re-render that
+    includes the kinds downstream of the selection) or, when selected, were reused from a base."""
+    def reused(ids: frozenset[str]) -> bool:
+        return any((results.get(j) or {}).get("reusedFrom") for j in ids)
+
+    if mode == "rerender":
+        return {kind for kind, ids in members.items() if ids & to_run}
+    return {kind for kind, ids in members.items() if kind in selected and (ids & to_run or reused(ids))}
 
 
 def _remove_empty(*folders: Path) -> None:

@@ -178,10 +178,28 @@ def _concat_copy(infos: Sequence[MediaInfo], out: Path, profile: EncoderProfile,
     return MergeCommand(argv=argv, stream_copy=True, output_duration=total, concat_list=listing, list_path=list_path)
 
 
+STANDARD_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
+
+
+def nominal_rate(fps: float) -> float:
+    """The standard frame rate an average rate stands for (within 1 %), else the rate itself.
+
+    Probed rates are averages over the file: trims and crossfades leave 23.87 where 24 was meant.
+    """
+    if fps <= 0:
+        return 24.0
+    near = min(STANDARD_RATES, key=lambda r: abs(r - fps))
+    return near if abs(near - fps) <= 0.01 * near else fps
+
+
 def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, profile: EncoderProfile) -> MergeCommand:
     first = infos[0]
     width, height = even(first.display_width), even(first.display_height)
-    rate = fps_text(first.fps if first.fps > 0 else 24.0)
+    rate = fps_text(nominal_rate(first.fps))
+    # xfade refuses links whose frame rates differ, and a probed *average* rate of an earlier
+    # merge (e.g. 23.87 for a 24 fps crossfade) is not what its links report: with transitions
+    # every segment is resampled to the one rate.
+    force_rate = not transition.is_cut and len(infos) > 1
     layout = profile.channel_layout
     argv: list[str] = []
     graph: list[str] = []
@@ -197,7 +215,7 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
                 f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
                 "setsar=1",
             ]
-        if fps_text(info.fps or 24.0) != rate:
+        if force_rate or fps_text(nominal_rate(info.fps)) != rate:
             video.append(f"fps={rate}")
         if info.pix_fmt != profile.pix_fmt:
             video.append(f"format={profile.pix_fmt}")

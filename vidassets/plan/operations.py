@@ -30,17 +30,26 @@ class Operation(str, Enum):
 
 
 class AssetKind(str, Enum):
-    """Asset keys, declared in lineage order (the order the UI draws them)."""
+    """Asset keys, in a topological order of :data:`ASSET_PARENTS` (the order the UI lists them).
+
+    The first five are *job kinds*: every plan job materialises the kind of its operation.
+    ``delivered`` has no jobs of its own: it is the plan's root outputs, what the client gets.
+    """
 
     GENERATED_CLIPS = "generated_clips"
     MERGED_CUT = "merged_cut"
     REFRAMED = "reframed"
     LIPSYNCED = "lipsynced"
     SUBTITLED = "subtitled"
+    DELIVERED = "delivered"
 
     @property
     def operation(self) -> Operation:
         return _OPERATION_BY_KIND[self]
+
+    @property
+    def has_jobs(self) -> bool:
+        return self in _OPERATION_BY_KIND
 
 
 _KIND_BY_OPERATION = {
@@ -67,6 +76,18 @@ _SYNONYMS = {
 }
 
 ASSET_KINDS_IN_LINEAGE_ORDER: tuple[AssetKind, ...] = tuple(AssetKind)
+JOB_KINDS: tuple[AssetKind, ...] = tuple(k for k in AssetKind if k.has_jobs)
+_TRANSFORMS = (AssetKind.MERGED_CUT, AssetKind.REFRAMED, AssetKind.LIPSYNCED, AssetKind.SUBTITLED)
+
+# The asset graph Dagster is told about. It must hold for *every* plan: a plan may reframe each
+# clip and then merge them, burn captions and then put a new voice on, merge merges... so no
+# transform kind may be declared upstream of another. Each transform works on clips (directly or
+# through other transforms) and ``delivered`` — the root outputs — can be any kind.
+ASSET_PARENTS: dict[AssetKind, tuple[AssetKind, ...]] = {
+    AssetKind.GENERATED_CLIPS: (),
+    **{kind: (AssetKind.GENERATED_CLIPS,) for kind in _TRANSFORMS},
+    AssetKind.DELIVERED: JOB_KINDS,
+}
 
 # Renderer versions, per kind: part of every result-cache key and the assets' code versions.
 # Bump one when its renderer's output changes, so caches miss and the UI marks outputs stale.
@@ -77,4 +98,5 @@ RENDERER_VERSIONS: dict[AssetKind, str] = {
     AssetKind.REFRAMED: "2",
     AssetKind.LIPSYNCED: "2",
     AssetKind.SUBTITLED: "2",
+    AssetKind.DELIVERED: "1",  # no renderer: the root outputs as rendered by their own kinds
 }
