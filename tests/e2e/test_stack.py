@@ -117,9 +117,9 @@ def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, api
         assetKey { path }
         assetMaterializations(partitions: [%s]) { partition runId metadataEntries { label } }
       } }""" % f'"{eid}"', {"keys": [{"path": [k]} for k in
-                               ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled"]]})
+                               ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]]})
     nodes = {n["assetKey"]["path"][0]: n for n in data["assetNodes"]}
-    assert len(nodes) == 5
+    assert len(nodes) == 6
     for key, node in nodes.items():
         mats = node["assetMaterializations"]
         assert mats and mats[0]["partition"] == eid and mats[0]["runId"] == status["runId"], key
@@ -279,3 +279,51 @@ def test_one_schedule_tick_rerenders_stale_outputs(stack: Stack, api: httpx.Clie
     finally:
         get_settings.cache_clear()
         get_services.cache_clear()
+
+
+def _root_media(status: dict[str, Any], tmp_path: Path) -> dict[str, media.MediaInfo]:
+    """Each root's output as the API hands it out, downloaded and probed."""
+    out = {}
+    for root, output in status["result"]["outputs"].items():
+        path = tmp_path / f"{root}.mp4"
+        path.write_bytes(httpx.get(output["url"], timeout=30).content)
+        out[root] = media.probe(path)
+    return out
+
+
+@pytest.mark.parametrize("name", ["reframe-each-then-merge", "caption-then-voice", "merge-of-merges", "two-roots"])
+def test_named_plan_shapes_complete_over_http(api: httpx.Client, media_url: str, name: str, tmp_path: Path) -> None:
+    from tests.plan_shapes import named_shapes
+
+    body = named_shapes(media_url)[name]
+    resp = api.post("/api/execute", json=body)
+    assert resp.status_code == 202, resp.text
+    status = wait_terminal(api, resp.json()["executionId"])
+    assert status["status"] == "completed", (name, status.get("error"))
+    roots = body["executionPlan"]["rootJobIds"]
+    assert set(roots) <= set(status["result"]["outputs"])
+    assert all(info.duration > 0 for info in _root_media(status, tmp_path).values())
+
+
+def test_random_plan_shapes_complete_over_http_with_the_media_they_imply(
+        api: httpx.Client, media_url: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A sample of Hypothesis' random plans, end to end through the real API and Dagster."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.plan_shapes import Shape, assert_media_matches, media_plans
+
+    @settings(max_examples=6, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def run(data: st.DataObject) -> None:
+        shape: Shape = data.draw(media_plans(media_url, max_ops=4), label="plan")
+        resp = api.post("/api/execute", json=shape.body)
+        assert resp.status_code == 202, resp.text
+        status = wait_terminal(api, resp.json()["executionId"])
+        assert status["status"] == "completed", (shape.describe(), status.get("error"))
+        got = _root_media(status, tmp_path_factory.mktemp("shape"))
+        for root, want in shape.expect.items():
+            assert_media_matches(got[root], want, f"{shape.describe()} -> {root}")
+
+    run()
