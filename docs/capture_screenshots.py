@@ -2,8 +2,8 @@
 
     .venv/bin/python docs/capture_screenshots.py     (needs Debian's chromium at /usr/bin/chromium)
 
-Starts the embedded stack on spare ports, runs the demo plan, rematerialises `subtitled` from a
-backfill, then captures the Dagster UI pages a producer uses.
+Starts the embedded stack on spare ports, runs the demo plan and a plan in another order (reframe
+each clip, then merge, then captions), then captures the Dagster UI pages a producer uses.
 """
 
 from __future__ import annotations
@@ -39,6 +39,27 @@ def shoot(url: str, name: str, size: str = "1600,1000", wait_ms: int = 12000) ->
     print(f"captured {name}")
 
 
+def run_plan(api_url: str, headers: dict[str, str], body: dict) -> str:
+    eid = httpx.post(f"{api_url}/api/execute", json=body, headers=headers).json()["id"]
+    while httpx.get(f"{api_url}/api/execute/{eid}/status", headers=headers).json()["status"] not in (
+            "completed", "failed"):
+        time.sleep(1)
+    return eid
+
+
+def reframe_each_then_merge() -> dict:
+    def clip(jid: str, prompt: str) -> dict:
+        return {"id": jid, "operation": "generate", "params": {"prompt": prompt, "duration": 2, "resolution": "640x360"}}
+
+    return {"executionPlan": {"jobs": [
+        clip("a", "sunrise over hills"), clip("b", "city at night"),
+        {"id": "ta", "operation": "reframe", "params": {"aspectRatio": "9:16"}, "dependsOn": ["a"]},
+        {"id": "tb", "operation": "reframe", "params": {"aspectRatio": "9:16", "strategy": "blur"}, "dependsOn": ["b"]},
+        {"id": "cut", "operation": "merge", "params": {"transition": "crossfade"}, "dependsOn": ["ta", "tb"]},
+        {"id": "caps", "operation": "addSubtitles", "params": {"text": "Any order works"}, "dependsOn": ["cut"]},
+    ], "rootJobIds": ["caps"]}}
+
+
 def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="vidassets-shots-")) / "data"
     settings = Settings(data_dir=data, public_base_url="http://127.0.0.1:3400")
@@ -50,14 +71,13 @@ def main() -> None:
         voice = make_voice_track(data / "demo" / "voice.m4a")
         server, base = serve_folder(voice.parent)
         headers = {"Authorization": f"Bearer {key}"}
-        eid = httpx.post(f"{stack.api_url}/api/execute", json=demo_plan(f"{base}/{voice.name}"), headers=headers).json()["id"]
-        while httpx.get(f"{stack.api_url}/api/execute/{eid}/status", headers=headers).json()["status"] not in (
-                "completed", "failed"):
-            time.sleep(1)
+        eid = run_plan(stack.api_url, headers, demo_plan(f"{base}/{voice.name}"))
+        other = run_plan(stack.api_url, headers, reframe_each_then_merge())
         server.shutdown()
         ui = stack.dagster_url
         shoot(f"{ui}/asset-groups/video/lineage", "lineage.png")
         shoot(f"{ui}/assets/subtitled?view=events&partition={eid}", "subtitled-events.png")
+        shoot(f"{ui}/assets/delivered?view=events&partition={other}", "delivered-lineage.png", size="1600,1300")
         shoot(f"{ui}/assets/reframed?view=checks", "reframed-checks.png")
         shoot(f"{ui}/assets/subtitled?view=partitions&partition={eid}", "subtitled-partition.png")
         shoot(f"{ui}/automation", "automation.png")

@@ -1,4 +1,4 @@
-"""The job the API launches: all five assets, one partition, one process (in-process executor)."""
+"""The job the API launches: all the video assets, one partition, one process (in-process executor)."""
 
 import dagster as dg
 
