@@ -1,10 +1,15 @@
-"""Rows → API payloads. URLs are minted at read time (presigned URLs expire)."""
+"""Rows → API payloads. URLs are minted at read time (presigned URLs expire).
+
+Statuses are reported in the vocabulary of the wire format the execution was submitted in
+(:mod:`vidassets.plan.wire`): the TypeScript SDK's format has no ``cancelled``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from api.schemas import ExecutionPublic, ExecutionResult, ExecutionSummary, JobPublic
+from vidassets.plan.wire import reported, wire_format_of
 from vidassets.storage.artefacts import ArtefactStore
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow
 
@@ -26,9 +31,12 @@ def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | N
 
 def execution_public(row: ExecutionRow, store: ArtefactStore) -> ExecutionPublic:
     jobs = list(row.jobs)
+    wire = wire_format_of(row.plan)
+    head = reported(wire, row.status, row.error, row.error_code)
+    job_states = {j.job_id: reported(wire, j.status, j.error, j.error_code) for j in jobs}
     total = len(jobs)
     completed = sum(1 for j in jobs if j.status == "completed")
-    failed = sum(1 for j in jobs if j.status == "failed")
+    failed = sum(1 for state in job_states.values() if state.status == "failed")
     running = [j for j in jobs if j.status == "processing"]
     if row.status == "completed":
         progress = 100.0
@@ -51,15 +59,16 @@ def execution_public(row: ExecutionRow, store: ArtefactStore) -> ExecutionPublic
     # model_construct: every field is given and comes from our own rows, so validation would only
     # re-check what the database guarantees (it was a fifth of a status request's time).
     return ExecutionPublic.model_construct(
-        id=row.id, executionId=row.id, status=row.status,  # type: ignore[arg-type]
+        id=row.id, executionId=row.id, status=head.status,  # type: ignore[arg-type]
         jobs=[JobPublic.model_construct(
-            id=j.job_id, operation=j.operation, status=j.status, progress=round(100.0 * (j.progress or 0.0), 1),  # type: ignore[arg-type]
-            dependsOn=list(j.depends_on or []), attempts=j.attempts, result=results[j.job_id],
-            error=j.error, errorCode=j.error_code, startedAt=j.started_at, completedAt=j.completed_at,
+            id=j.job_id, operation=j.operation, status=job_states[j.job_id].status,  # type: ignore[arg-type]
+            progress=round(100.0 * (j.progress or 0.0), 1), dependsOn=list(j.depends_on or []), attempts=j.attempts,
+            result=results[j.job_id], error=job_states[j.job_id].error, errorCode=job_states[j.job_id].error_code,
+            startedAt=j.started_at, completedAt=j.completed_at,
         ) for j in jobs],
         progress=progress, totalJobs=total, completedJobs=completed, failedJobs=failed,
         currentJob=running[0].job_id if running else None, result=result,
-        error=row.error, errorCode=row.error_code, baseExecutionId=row.base_execution_id, runId=row.run_id,
+        error=head.error, errorCode=head.error_code, baseExecutionId=row.base_execution_id, runId=row.run_id,
         createdAt=row.created_at, startedAt=row.started_at, completedAt=row.completed_at,
     )
 

@@ -156,10 +156,12 @@ class LaunchQueue:
     """
 
     def __init__(self, launcher: DagsterLauncher, on_launched: Callable[[str, str], None],
-                 on_failed: Callable[[str, str], None], *, workers: int = 2, backoff_s: float = 5.0):
+                 on_failed: Callable[[str, str], None], *, claim: Callable[[str], bool] = lambda _: True,
+                 workers: int = 2, backoff_s: float = 5.0):
         self.launcher = launcher
         self.on_launched = on_launched
         self.on_failed = on_failed
+        self.claim = claim  # the right to launch: the sensor may be launching the same execution
         self.backoff_s = backoff_s
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._paused_until = 0.0
@@ -185,6 +187,9 @@ class LaunchQueue:
             try:
                 if time.monotonic() < self._paused_until:
                     self.on_failed(execution_id, "launch deferred: Dagster was unreachable moments ago")
+                    continue
+                if not self.claim(execution_id):
+                    log.info("launch of %s skipped: it has a run or another launcher claimed it", execution_id)
                     continue
                 try:
                     run_id = self.launcher.launch(execution_id)

@@ -49,8 +49,8 @@ async def submit_execution(
     except SubmissionError as exc:
         raise ApiError(exc.status, exc.message, exc.code, exc.details) from exc
     row = accepted.row
-    if accepted.created:
-        launches.submit(row.id)
+    if accepted.created and not accepted.waiting_for:
+        launches.submit(row.id)  # a variant waiting for its base is launched by the sensor later
     status_url = f"{services.settings.public_base_url}/api/execute/{row.id}/status"
     response.headers["Location"] = status_url
     return ExecutionAccepted(id=row.id, executionId=row.id, status=row.status, createdAt=row.created_at,  # type: ignore[arg-type]

@@ -24,8 +24,14 @@ def _complete(client: TestClient, eid: str) -> None:
     repo.finish(eid, "completed", result={"jobId": job.job_id})
 
 
+def documented(*job_ids: str, **options: Any) -> dict[str, Any]:
+    return {"executionPlan": {"jobs": plan(*job_ids)["jobs"]}, "options": options}
+
+
 def test_cancel_before_launch_ends_at_once_and_sends_the_webhook(client: TestClient, receiver: Receiver) -> None:
-    eid = client.post("/api/execute", json=plan("a", webhook={"url": receiver.url, "secret": "s"})).json()["id"]
+    """In the documented format a cancelled execution says ``cancelled`` (the SDK format: see
+    test_sdk_contract.py, where it reads ``failed``)."""
+    eid = client.post("/api/execute", json=documented("a", webhookUrl=receiver.url, webhookSecret="s")).json()["id"]
     resp = client.post(f"/api/execute/{eid}/cancel")
     assert resp.status_code == 202 and resp.json()["status"] == "cancelled"
     status = client.get(f"/api/execute/{eid}/status").json()

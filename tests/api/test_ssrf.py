@@ -92,6 +92,9 @@ def test_size_limits(redirector, tmp_path: Path) -> None:  # type: ignore[no-unt
 
 
 def test_webhook_to_a_private_address_is_refused_under_strict_policy(settings, receiver) -> None:  # type: ignore[no-untyped-def]
+    """A host *name* that resolves privately passes the submit-time check (it does not resolve
+    names) and is refused when the deliverer connects; literal addresses are refused at submit
+    (tests/api/test_sdk_contract.py and the hostile corpus)."""
     from tests.helpers import submit
     from vidassets.services import build_services
     from vidassets.webhooks.deliver import WebhookDeliverer
@@ -99,7 +102,7 @@ def test_webhook_to_a_private_address_is_refused_under_strict_policy(settings, r
 
     strict = build_services(settings.model_copy(update={"allow_private_urls": False}))
     eid = submit(strict, {"jobs": [{"id": "a", "type": "generate", "params": {"prompt": "p"}}],
-                          "webhook": {"url": receiver.url}})
+                          "webhook": {"url": receiver.url.replace("127.0.0.1", "localhost")}})
     strict.repo.finish(eid, "completed", result={"jobId": "a"})
     enqueue_event(strict, eid)
     (result,) = WebhookDeliverer(strict).deliver_due()

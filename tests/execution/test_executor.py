@@ -175,3 +175,24 @@ def test_a_variant_runs_only_its_new_jobs(services, executor, media_url: str) ->
     assert results["caps"]["key"] != base_jobs["caps"]["key"] and "reusedFrom" not in results["caps"]
     reused_kinds = [d.kind for d in done if not d.ran]
     assert AssetKind.GENERATED_CLIPS in reused_kinds  # still reported, so the variant's lineage shows the reuse
+
+
+def test_a_dependent_execution_of_only_new_jobs_builds_on_the_base_output(services, executor, media_url: str,  # type: ignore[no-untyped-def]
+                                                                           tmp_path: Path) -> None:
+    """The SDK's "dependent execution request": only the new jobs and baseExecutionId; a job
+    with no input builds on the base's final job."""
+    base = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
+    _, first = _run(executor, base)
+    assert first.status == "completed"
+    assert executor.finalize(base, first) == "completed"
+    variant = submit(services, {"jobs": [
+        {"id": "job1", "type": "lipSync", "params": {"audioUrl": f"{media_url}/voice.m4a"}, "output": "$job1"},
+        {"id": "job2", "type": "reframe", "params": {"aspectRatio": "1:1"}, "dependsOn": ["job1"], "output": "$job2"},
+    ], "baseExecutionId": base})
+    jobs = {j.job_id: j for j in services.repo.jobs(variant)}
+    assert tuple(jobs["job1"].depends_on) == ("caps",) and jobs["caps"].status == "completed"
+    _, summary = _run(executor, variant, run_id="run-v")
+    assert summary.status == "completed" and sorted(summary.ran) == ["job1", "job2"]
+    out = services.store.fetch(services.repo.jobs(variant)[-1].result["key"], tmp_path)
+    info = media.probe(out)
+    assert info.width == info.height and info.has_audio

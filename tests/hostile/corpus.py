@@ -14,7 +14,8 @@ Placeholders, filled in by the runner:
 * in bodies, the strings ``"@own@"`` and ``"@foreign@"`` (replaced in the serialised JSON).
 
 Nothing here sends traffic anywhere: the API validates URLs statically at submit time, and the
-Dagster launch after a 202 goes to a closed loopback port.
+Dagster launch after a 202 goes to a closed loopback port. Cases marked ``strict`` are sent to an
+app with the SSRF guard on (``allow_private_urls=False``); the others to the embedded default.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Case:
     auth: bool = True  # False: no Authorization header at all
     stream: bool = False  # send ``raw`` as a chunked stream with no Content-Length
     prelude: tuple[Any, ...] = ()  # bodies POSTed to /api/execute first, with the same headers (expect 202)
+    strict: bool = False  # send to the app whose SSRF guard is on (allow_private_urls=False)
 
 
 # -- plan builders -----------------------------------------------------------------------------------------------
@@ -139,12 +141,34 @@ BAD_URLS: dict[str, str] = {
     "no-host": "http:///clip.mp4",
 }
 
-# Private and metadata targets with an allowed scheme: fine at submit on the embedded default
-# (allow_private_urls=True); the SSRF guard refuses them at fetch time (test_media_inputs.py).
+# Private targets with an allowed scheme: fine at submit on the embedded default
+# (allow_private_urls=True; the SSRF guard refuses them at fetch time, test_media_inputs.py),
+# refused at submit, naming the field, when the guard is on (``strict`` cases).
 PRIVATE_URLS: dict[str, str] = {
     "ipv6-loopback": "http://[::1]/clip.mp4",
-    "metadata": "http://169.254.169.254/latest/meta-data/",
     "decimal-loopback": "http://2130706433/clip.mp4",
+    "rfc1918": "http://10.1.2.3/clip.mp4",
+    "link-local": "http://169.254.10.20/clip.mp4",
+    "ipv6-link-local": "http://[fe80::1]/clip.mp4",
+}
+# Every spelling of a private address the guard must recognise without DNS (strict, one field).
+PRIVATE_SPELLINGS: dict[str, str] = {
+    "127.0.0.1": "http://127.0.0.1/x.mp4", "127.1": "http://127.1/x.mp4", "0x7f000001": "http://0x7f000001/x.mp4",
+    "octal loopback": "http://0177.0.0.1/x.mp4", "0.0.0.0": "http://0.0.0.0/x.mp4", "192.168.1.1": "http://192.168.1.1/x.mp4",
+    "172.16.0.1 with port": "http://172.16.0.1:8080/x.mp4", "100.64.0.1 (CGNAT)": "http://100.64.0.1/x.mp4",
+    "[fc00::1]": "http://[fc00::1]/x.mp4", "[::ffff:10.0.0.1]": "http://[::ffff:10.0.0.1]/x.mp4",
+    "[fe80::1%25eth0]": "http://[fe80::1%25eth0]/x.mp4", "trailing dot": "http://10.0.0.1./x.mp4",
+    "upper-case scheme": "HTTP://10.0.0.1/x.mp4",
+}
+# Cloud metadata endpoints: refused at submit under every policy, the embedded default included.
+METADATA_URLS: dict[str, str] = {
+    "aws": "http://169.254.169.254/latest/meta-data/",
+    "aws-ipv6": "http://[fd00:ec2::254]/latest/meta-data/",
+    "gcp-name": "http://metadata.google.internal/computeMetadata/v1/",
+    "gcp-name-dot": "http://Metadata.Google.Internal./computeMetadata/v1/",
+    "mapped": "http://[::ffff:169.254.169.254]/latest/",
+    "decimal": "http://2852039166/latest/",
+    "alibaba": "http://100.100.100.200/latest/meta-data/",
 }
 
 INJECTIONS: dict[str, str] = {
@@ -317,8 +341,9 @@ def _corpus() -> list[Case]:
                                             for i in range(10_000)]), code="invalid_plan"))
     chain = [gen("j0")] + [job(f"j{i}", "reframe", {"aspectRatio": "1:1"}, [f"j{i - 1}"]) for i in range(1, 200)]
     add(Case("200-job chain (the limit)", S_202, body=plan(*chain)))
-    dense = [gen("j0")] + [job(f"m{i}", "merge", {}, ["j0"] + [f"m{k}" for k in range(i)][-199:]) for i in range(199)]
-    add(Case("200 jobs, 20k edges", S_202, body=plan(*dense)))
+    clips = [gen(f"c{i}") for i in range(100)]
+    dense = clips + [job(f"m{i}", "merge", {}, [f"c{(i + k) % 100}" for k in range(32)]) for i in range(100)]
+    add(Case("200 jobs, 3200 edges (every merge at the input limit)", S_202, body=plan(*dense)))
     add(Case("generate with an input job", S_422, body=plan(gen("a"), {**gen("b"), "dependsOn": ["a"]}), code="invalid_plan"))
     add(Case("merge without inputs", S_422, body=plan(job("m", "merge", {}, [])), code="invalid_plan"))
     add(Case("reframe with two inputs", S_422,
@@ -391,7 +416,8 @@ def _corpus() -> list[Case]:
     add(Case("lipSync provider unknown", S_422, body=lipsync(provider="evil"), code="invalid_plan"))
 
     # -- addSubtitles params ------------------------------------------------------------------------------------
-    add(Case("subtitles without a source", S_422, body=subs(), code="invalid_plan"))
+    # No text source: the captions come from the video's own speech (SPEC: what the SDK sends).
+    add(Case("subtitles without a source (captions from speech)", S_202, body=subs()))
     add(Case("subtitles text and srt", S_422, body=subs(text="a", srt="1\n00:00:00,000 --> 00:00:01,000\na\n"),
              code="invalid_plan"))
     add(Case("subtitles text of 20,001 chars", S_422, body=subs(text="t" * 20_001), code="invalid_plan"))
@@ -416,6 +442,87 @@ def _corpus() -> list[Case]:
                          ("reversed pair", [5, 1]), ("a string", "0-5"), ("one element", [1])):
         add(Case(f"subtitles timing {label}", S_422, body=subs(text="a", timing=value), code="invalid_plan"))
     add(Case("subtitles language with punctuation", S_422, body=subs(text="a", language="en;rm"), code="invalid_plan"))
+
+    # -- bounds on every number that reaches a renderer (vidassets/plan/bounds.py) ---------------------------
+    for label, value in (("4098x720", "4098x720"), ("720x4098", "720x4098"), ("99999x99999", "99999x99999"),
+                         ("14x14", "14x14"), ("odd width 321x180", "321x180"), ("odd height 320x181", "320x181"),
+                         ("unknown name 9999p", "9999p"), ("unknown name 180p", "180p"), ("0x0", "00x00")):
+        add(Case(f"generate resolution {label}", S_422, body=plan(gen(resolution=value)), code="invalid_plan"))
+    add(Case("generate resolution 2160p at 21:9 (5040 px wide)", S_422,
+             body=plan(gen(resolution="2160p", aspectRatio="21:9")), code="invalid_plan"))
+    for label, value in (("4096x4096", "4096x4096"), ("16x16", "16x16"), ("2160p", "2160p"), ("4096x16", "4096x16")):
+        add(Case(f"generate resolution {label} (at the limit)", S_202, body=plan(gen(resolution=value))))
+    add(Case("generate duration shorter than a frame", S_422, body=plan(gen(duration=0.01)), code="invalid_plan"))
+    add(Case("generate duration 0.5 at 1 fps", S_422, body=plan(gen(duration=0.5, fps=1)), code="invalid_plan"))
+    add(Case("generate duration one frame at 60 fps", S_202, body=plan(gen(duration=1 / 60, fps=60))))
+    add(Case("generate duration 600 (the limit)", S_202, body=plan(gen(duration=600))))
+    add(Case("generate fps 60 (the limit)", S_202, body=plan(gen(fps=60))))
+    add(Case("generate fps 24.5", S_422, body=plan(gen(fps=24.5)), code="invalid_plan"))
+    add(Case("merge of 33 inputs", S_422, body=plan(*[gen(f"c{i}") for i in range(33)],
+                                                     job("m", "merge", {}, [f"c{i}" for i in range(33)])), code="invalid_plan"))
+    add(Case("merge of 32 inputs (the limit)", S_202, body=plan(*[gen(f"c{i}") for i in range(32)],
+                                                                 job("m", "merge", {}, [f"c{i}" for i in range(32)]))))
+    add(Case("merge of one clip 40 times", S_422, body=plan(gen(), job("m", "merge", {}, ["g"] * 40)), code="invalid_plan"))
+    add(Case("dependsOn with 65 entries", S_422, body=plan(gen(), job("m", "merge", {}, ["g"] * 65)), code="invalid_plan"))
+    add(Case("reframe with 65 dependencies", S_422,
+             body=plan(gen(), job("r", "reframe", {"aspectRatio": "1:1"}, ["g"] * 65)), code="invalid_plan"))
+    add(Case("rootJobIds with 201 entries", S_422, body=plan(gen(), rootJobIds=["g"] * 201), code="invalid_plan"))
+    long_clips = [gen(f"c{i}", duration=600) for i in range(7)]
+    add(Case("merge lasting 4200 s", S_422, body=plan(*long_clips, job("m", "merge", {}, [f"c{i}" for i in range(7)])),
+             code="invalid_plan"))
+    add(Case("merge lasting 3600 s (the limit)", S_202,
+             body=plan(*long_clips[:6], job("m", "merge", {}, [f"c{i}" for i in range(6)]))))
+    add(Case("merge of merges lasting 7200 s", S_422,
+             body=plan(*long_clips[:6], job("m1", "merge", {}, [f"c{i}" for i in range(6)]),
+                       job("m2", "merge", {}, ["m1", "m1"])), code="invalid_plan"))
+    add(Case("merge of reframed merges lasting 7200 s", S_422,
+             body=plan(*long_clips[:6], job("m1", "merge", {}, [f"c{i}" for i in range(6)]),
+                       job("r", "reframe", {"aspectRatio": "1:1"}, ["m1"]), job("m2", "merge", {}, ["m1", "r"])),
+             code="invalid_plan"))
+    add(Case("transition longer than a clip", S_422,
+             body=plan(gen("a"), gen("b"), job("m", "merge", {"transition": {"type": "fade", "duration": 1.5}}, ["a", "b"])),
+             code="invalid_plan"))
+    add(Case("transition longer than half the middle clip", S_422,
+             body=plan(gen("a", duration=2), gen("b", duration=1.5), gen("c", duration=2),
+                       job("m", "merge", {"transition": "fade", "transitionDuration": 1}, ["a", "b", "c"])),
+             code="invalid_plan"))
+    add(Case("transition exactly half the middle clip", S_202,
+             body=plan(gen("a", duration=2), gen("b", duration=2), gen("c", duration=2),
+                       job("m", "merge", {"transition": "fade", "transitionDuration": 1}, ["a", "b", "c"]))))
+    add(Case("transition longer than an imported clip (unknown length: decided at run time)", S_202,
+             body=plan({"id": "a", "type": "generate", "params": {"url": SRC}}, gen("b", duration=5),
+                       job("m", "merge", {"transition": {"type": "fade", "duration": 4}}, ["a", "b"]))))
+    add(Case("cut of clips shorter than the default transition", S_202,
+             body=plan(gen("a", duration=0.2), gen("b", duration=0.2), job("m", "merge", {"transition": "cut"}, ["a", "b"]))))
+    add(Case("lipSync volume 4 (the limit)", S_202, body=lipsync(volume=4)))
+    add(Case("lipSync volume 4.01", S_422, body=lipsync(volume=4.01), code="invalid_plan"))
+
+    # -- reframe: crop is the original plan's name for strategy ------------------------------------------
+    for value in ("center", "top", "bottom", "left", "right", "smart"):
+        add(Case(f"reframe crop {value}", S_202, body=reframe(crop=value)))
+    add(Case("reframe crop and strategy agree", S_202, body=reframe(crop="top", strategy="top")))
+    add(Case("reframe crop and strategy disagree", S_422, body=reframe(crop="top", strategy="center"), code="invalid_plan"))
+    add(Case("reframe crop unknown", S_422, body=reframe(crop="zoom"), code="invalid_plan"))
+    add(Case("reframe crop is a number", S_422, body=reframe(crop=1), code="invalid_plan"))
+
+    # -- the TypeScript SDK's non-unified generateVideo -----------------------------------------------------
+    seedance = {"provider": "replicate", "modelId": "bytedance/seedance-1-pro", "unified": False,
+                "model": {"provider": "replicate", "modelId": "bytedance/seedance-1-pro", "options": {"apiKey": "r8_x"}},
+                "apiKey": "r8_x", "image": "https://media.example.com/first.png", "aspect_ratio": "9:16",
+                "camera_fixed": True, "duration": 5}
+    add(Case("non-unified generateVideo", S_202, body=plan({"id": "job1", "type": "generate", "params": seedance})))
+    add(Case("non-unified generateVideo, model options carry inputs", S_202, body=plan({"id": "job1", "type": "generate", "params": {
+        **seedance, "model": {"provider": "replicate", "modelId": "x/y", "options": {"prompt": "p", "seed": 3}},
+        "modelId": "x/y"}})))
+    for label, change in (("aspect_ratio 2:1", {"aspect_ratio": "2:1"}), ("duration 601", {"duration": 601}),
+                          ("image to a metadata address", {"image": METADATA_URLS["aws"]}),
+                          ("image not a URL", {"image": "file:///etc/passwd"}),
+                          ("model provider disagrees", {"model": {"provider": "fal", "modelId": "bytedance/seedance-1-pro"}}),
+                          ("model options not an object", {"model": {"provider": "replicate", "options": 5}}),
+                          ("image and startImage disagree", {"startImage": "https://media.example.com/other.png"}),
+                          ("model provider unknown", {"provider": None, "model": {"provider": "evil", "modelId": "m"}})):
+        add(Case(f"non-unified generateVideo, {label}", S_422,
+                 body=plan({"id": "job1", "type": "generate", "params": {**seedance, **change}}), code="invalid_plan"))
 
     # -- text is data: filter-syntax injection must be accepted ---------------------------------------------
     for label, text in INJECTIONS.items():
@@ -457,8 +564,22 @@ def _corpus() -> list[Case]:
             add(Case(f"{field_name} {label} URL (accepted at submit)", S_202, body=build(url)))
         add(Case(f"{field_name} s3 URL", S_202, body=build("s3://bucket/key.mp4")))
     add(Case("webhookUrl s3 scheme", S_422, body=plan(gen(), webhookUrl="s3://bucket/hook"), code="validation_error"))
-    add(Case("webhookUrl metadata address (refused at delivery)", S_202,
-             body=plan(gen(), webhookUrl=PRIVATE_URLS["metadata"])))
+    for field_name, (build, code) in _url_plans().items():
+        for label, url in METADATA_URLS.items():
+            add(Case(f"{field_name} {label} metadata URL (refused at submit)", S_422, body=build(url), code=code))
+        for label, url in PRIVATE_URLS.items():
+            add(Case(f"{field_name} {label} URL, SSRF guard on", S_422, body=build(url), strict=True,
+                     code="invalid_plan"))
+        add(Case(f"{field_name} private host name, SSRF guard on (refused when connecting)", S_202, strict=True,
+                 body=build("http://localhost/clip.mp4")))
+        add(Case(f"{field_name} public address, SSRF guard on", S_202, strict=True,
+                 body=build("http://93.184.216.34/clip.mp4")))
+    for label, url in PRIVATE_SPELLINGS.items():
+        add(Case(f"generate.url {label}, SSRF guard on", S_422, body=_url_plans()["generate.url"][0](url), strict=True,
+                 code="invalid_plan"))
+        add(Case(f"generate.url {label}, embedded default", S_202, body=_url_plans()["generate.url"][0](url)))
+    add(Case("generate.url s3 bucket named like an address, SSRF guard on (a bucket, not a host)", S_202, strict=True,
+             body=_url_plans()["generate.url"][0]("s3://10.0.0.1/key.mp4")))
     add(Case("webhook is a string", S_422, body=plan(gen(), webhook="https://hooks.example.com/x")))
     add(Case("webhook without url", S_422, body=plan(gen(), webhook={})))
     add(Case("webhook secret empty", S_422, body=plan(gen(), webhook={"url": "https://hooks.example.com/x", "secret": ""})))

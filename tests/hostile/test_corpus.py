@@ -33,6 +33,11 @@ class CorpusRunner:
         self.app = made.app
         self.client = TestClient(self.app, raise_server_exceptions=False)
         self.client.headers["Authorization"] = made.headers["Authorization"]
+        # The same tenant and database behind an app with the SSRF guard on (``strict`` cases).
+        guarded = make_client(settings.model_copy(update={"allow_private_urls": False}), tenant="hostile",
+                              rate_limit_per_min=RATE)
+        self.strict = TestClient(guarded.app, raise_server_exceptions=False)
+        self.strict.headers["Authorization"] = guarded.headers["Authorization"]
         self.anon = TestClient(self.app, raise_server_exceptions=False)
         foreign_key, _ = ApiKeyRepository(settings.resolved_database_url).create("someone-else", "tests", RATE)
         self.ids = {
@@ -65,7 +70,7 @@ class CorpusRunner:
         if content is not None and case.content_type:
             headers["content-type"] = case.content_type
         headers.update(dict(case.headers))
-        client = self.client if case.auth else self.anon
+        client = self.strict if case.strict else self.client if case.auth else self.anon
         for body in case.prelude:  # serialised like the case body: the same bytes make a replay
             first = client.post("/api/execute", content=json.dumps(body).encode(),
                                 headers={**headers, "content-type": "application/json"})

@@ -24,6 +24,7 @@ from vidassets.execution.executor import PlanExecutor, RunSummary
 from vidassets.execution.operations import OperationRunner
 from vidassets.net.fetch import FetchError, fetch_to_file
 from vidassets.net.guard import AddressPolicy
+from vidassets.plan import PlanValidationError
 from vidassets.providers import default_registry
 from vidassets.services import Services, build_services
 from vidassets.settings import Settings
@@ -79,8 +80,9 @@ def executor(services: Services) -> PlanExecutor:
     return PlanExecutor(services, OperationRunner(services, default_registry()), max_workers=2, progress_interval_s=0.2)
 
 
-def _run(services: Services, executor: PlanExecutor, jobs: list[dict[str, Any]]) -> tuple[str, str, RunSummary]:
-    eid = submit(services, {"jobs": jobs})
+def _run(services: Services, executor: PlanExecutor, jobs: list[dict[str, Any]],
+         submitted_by: Services | None = None) -> tuple[str, str, RunSummary]:
+    eid = submit(submitted_by or services, {"jobs": jobs})
     summary = RunSummary("completed")
     list(executor.execute(eid, "run-hostile", summary=summary))
     return eid, executor.finalize(eid, summary), summary
@@ -156,11 +158,16 @@ def test_png_with_a_video_extension_is_sniffed_not_trusted(services: Services, e
 
 
 def test_garbage_subtitles_end_cleanly(services: Services, executor: PlanExecutor, settings: Settings) -> None:
-    """Malformed SRT/VTT text is data: the job ends (lenient parse or a clear error), never internal_error."""
+    """Malformed SRT/VTT text is data: refused at submit naming its field, or the job ends (lenient
+    parse or a clear error), never internal_error."""
     for params in ({"srt": "garbage\x01 --> \n\n\n"}, {"vtt": "WEBVTT\n\n99:99.999 --> 00:00.000\nx"},
                    {"srt": "1\n00:00:05,000 --> 00:00:01,000\nreversed cue\n"}):
-        eid, status, summary = _run(services, executor, [GEN, {"id": "s", "type": "addSubtitles", "params": params,
-                                                                "dependsOn": ["g"]}])
+        try:
+            eid, status, summary = _run(services, executor, [GEN, {"id": "s", "type": "addSubtitles", "params": params,
+                                                                    "dependsOn": ["g"]}])
+        except PlanValidationError as exc:
+            assert all(i.field.startswith("jobs[1].params.") and i.job_id == "s" for i in exc.issues), exc.issues
+            continue
         assert status in ("completed", "failed"), params
         assert all(f.code != "internal_error" for f in summary.failures.values()), summary.failures
         assert _files_left(settings, eid) == []
@@ -225,30 +232,51 @@ def counting_server(_counting_server: tuple[str, list[str]]) -> tuple[str, list[
     return _counting_server
 
 
-def test_private_urls_accepted_at_submit_are_refused_at_fetch(strict_services: Services, settings: Settings,
-                                                              counting_server: tuple[str, list[str]],
-                                                              loopback_only: list[tuple[str, int]]) -> None:
-    """The embedded default accepts loopback URLs at submit; with allow_private_urls=False every URL
-    field is refused at fetch (url_blocked), before any request reaches the target."""
-    base, hits = counting_server
+def _private_url_plans(base: str) -> dict[str, list[dict[str, Any]]]:
     port = base.rsplit(":", 1)[1]
-    executor = PlanExecutor(strict_services, OperationRunner(strict_services, default_registry()), max_workers=2,
-                            progress_interval_s=0.2)
-    plans = {
+    return {
         "generate.url loopback": [{"id": "x", "type": "generate", "params": {"url": f"{base}/clip.mp4"}}],
         "generate.url localhost": [{"id": "x", "type": "generate", "params": {"url": f"http://localhost:{port}/clip.mp4"}}],
         "generate.url ::1": [{"id": "x", "type": "generate", "params": {"url": f"http://[::1]:{port}/clip.mp4"}}],
         "generate.url decimal": [{"id": "x", "type": "generate", "params": {"url": f"http://2130706433:{port}/clip.mp4"}}],
-        "generate.url metadata": [{"id": "x", "type": "generate",
-                                   "params": {"url": "http://169.254.169.254/latest/meta-data/"}}],
         "reframe.url": [{"id": "x", "type": "reframe", "params": {"aspectRatio": "1:1", "url": f"{base}/clip.mp4"}}],
         "lipSync.audioUrl": [GEN, {"id": "x", "type": "lipSync", "params": {"audioUrl": f"{base}/voice.m4a"},
                                    "dependsOn": ["g"]}],
         "addSubtitles.subtitlesUrl": [GEN, {"id": "x", "type": "addSubtitles",
                                             "params": {"subtitlesUrl": f"{base}/subs.srt"}, "dependsOn": ["g"]}],
     }
-    for name, jobs in plans.items():
-        eid, status, summary = _run(strict_services, executor, jobs)
+
+
+def test_literal_private_urls_are_refused_at_submit_under_the_strict_policy(
+        strict_services: Services, counting_server: tuple[str, list[str]]) -> None:
+    """With allow_private_urls=False a URL whose host is a literal private address is a 422 naming
+    the field at submit; a host *name* passes submit (it is not resolved then) and meets the guard
+    when connecting (below)."""
+    base, hits = counting_server
+    for name, jobs in _private_url_plans(base).items():
+        if "localhost" in name:
+            submit(strict_services, {"jobs": jobs})
+            continue
+        with pytest.raises(PlanValidationError) as info:
+            submit(strict_services, {"jobs": jobs})
+        field = name.split(".", 1)[1].split(" ")[0]
+        assert [i.field.rsplit(".", 1)[-1] for i in info.value.issues] == [field], (name, info.value.issues)
+        assert "non-public" in info.value.issues[0].message
+    assert hits == []
+
+
+def test_private_urls_accepted_at_submit_are_refused_at_fetch(services: Services, strict_services: Services,
+                                                              settings: Settings,
+                                                              counting_server: tuple[str, list[str]],
+                                                              loopback_only: list[tuple[str, int]]) -> None:
+    """Accepted at submit (the embedded default allows loopback URLs), run under allow_private_urls=False:
+    every URL field is still refused at fetch (url_blocked), before any request reaches the target —
+    the connect-time guard does not rely on the submit-time one."""
+    base, hits = counting_server
+    executor = PlanExecutor(strict_services, OperationRunner(strict_services, default_registry()), max_workers=2,
+                            progress_interval_s=0.2)
+    for name, jobs in _private_url_plans(base).items():
+        eid, status, summary = _run(strict_services, executor, jobs, submitted_by=services)
         assert status == "failed", name
         assert summary.failures["x"].code == "url_blocked", (name, summary.failures)
         assert strict_services.repo.get(eid).error_code == "url_blocked"

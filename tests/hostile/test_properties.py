@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from vidassets.plan import PlanCreate, PlanValidationError, Submission, normalize_request
+from vidassets.plan import PlanCreate, PlanValidationError, Submission, bounds, normalize_request
 from vidassets.plan.dag import topological_order
 from vidassets.plan.models import JOB_ID_PATTERN
 
@@ -119,36 +119,57 @@ shape_a = st.fixed_dictionaries(
 bodies = shape_clean | shape_clean | shape_b | shape_a | json_values | st.dictionaries(st.sampled_from(["jobs", "executionPlan", "options"]), json_values)
 
 
+_OVERLAP = {"cut": 0.0, "fade": 0.5, "wipe": 0.25}  # the transitions valid_dags uses, and their lengths
+
+
 @st.composite
 def valid_dags(draw: st.DrawFn, max_jobs: int = 30) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """A random acyclic plan of valid jobs, in shuffled order; also returns its edges."""
+    """A random acyclic plan of valid jobs, in shuffled order; also returns its edges.
+
+    Valid includes the duration bounds: clips last at least a second (longer than any transition
+    here needs) and a merge's inputs are trimmed until its output fits ``bounds.MAX_MERGED_S``.
+    """
     n = draw(st.integers(1, max_jobs))
     ids = draw(st.lists(valid_ids, min_size=n, max_size=n, unique=True))
     jobs: list[dict[str, Any]] = []
     edges: dict[str, list[str]] = {}
+    length: dict[str, float] = {}
     for i, jid in enumerate(ids):
         earlier = ids[:i]
         kind = draw(st.sampled_from(["generate", "merge", "merge", "reframe", "lipSync", "addSubtitles"])) if earlier else "generate"
         if kind == "generate":
             params: dict[str, Any] = {
                 "prompt": draw(st.text(alphabet=string.ascii_letters + " ':[]%{}\\", min_size=1, max_size=40).filter(str.strip)),
-                "duration": draw(st.floats(0.1, 600)), "aspectRatio": draw(st.sampled_from(["16:9", "9:16", "1:1", "4:5"])),
+                "duration": draw(st.floats(1.0, bounds.MAX_CLIP_S)),
+                "aspectRatio": draw(st.sampled_from(["16:9", "9:16", "1:1", "4:5"])),
                 "seed": draw(st.integers(0, 2 ** 32 - 1)),
             }
             deps: list[str] = []
+            length[jid] = params["duration"]
         elif kind == "merge":
             deps = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=4))
             params = {"transition": draw(st.sampled_from(["cut", "fade", {"type": "wipe", "duration": 0.25}]))}
+            kind_name = params["transition"] if isinstance(params["transition"], str) else "wipe"
+
+            def merged(inputs: list[str]) -> float:
+                return sum(length[d] for d in inputs) - _OVERLAP[kind_name] * (len(inputs) - 1)
+
+            while len(deps) > 1 and merged(deps) > bounds.MAX_MERGED_S:
+                deps.pop()
+            length[jid] = merged(deps)
         elif kind == "reframe":
             deps = [draw(st.sampled_from(earlier))]
             params = {"aspectRatio": "9:16", "strategy": draw(st.sampled_from(["center", "blur", "smart"]))}
+            length[jid] = length[deps[0]]
         elif kind == "lipSync":
             deps = [draw(st.sampled_from(earlier))]
             params = {"audioUrl": "https://media.example.com/voice.m4a", "volume": 0.5}
+            length[jid] = length[deps[0]]
         else:
             deps = [draw(st.sampled_from(earlier))]
             params = {"text": draw(st.text(alphabet=string.printable, min_size=1, max_size=30).filter(str.strip)),
                       "style": "bold"}
+            length[jid] = length[deps[0]]
         jobs.append({"id": jid, "type": kind, "params": params, "dependsOn": deps})
         edges[jid] = deps
     order = draw(st.permutations(range(n)))

@@ -182,3 +182,42 @@ def test_progress_reported_by_operations(tiny_clip: Path, tmp_path: Path) -> Non
     seen: list[float] = []
     reframe(tiny_clip, tmp_path / "o.mp4", aspect_ratio="1:1", on_progress=seen.append)
     assert seen and seen == sorted(seen) and seen[-1] == 1.0
+
+
+def _reframe_from_plan(params: dict[str, Any], src: Path, tmp_path: Path) -> Path:
+    """Validate a reframe job as the API does, then render it through the executor's handler."""
+    import threading
+
+    from tests.conftest import embedded_settings
+    from vidassets.execution.operations import JobContext, OperationRunner
+    from vidassets.plan import Operation, PlanCreate, normalize_request
+    from vidassets.providers import default_registry
+    from vidassets.services import build_services
+
+    job = {"id": "r", "type": "reframe", "params": {"url": "https://media.example.com/band.mp4", **params}}
+    stored = normalize_request(PlanCreate.model_validate({"jobs": [job]})).plan.job("r").params
+    services = build_services(embedded_settings(tmp_path / "data"))
+    workdir = tmp_path / "work" / "-".join(f"{k}={v}" for k, v in sorted(params.items()))
+    workdir.mkdir(parents=True)
+    ctx = JobContext(execution_id="e", job_id="r", operation=Operation.REFRAME, params=stored, inputs=[src],
+                     workdir=workdir, on_progress=lambda _: None, cancel=threading.Event())
+    return OperationRunner(services, default_registry(settings=services.settings)).run(ctx).path
+
+
+def test_a_plans_top_crop_reaches_the_renderer(tmp_path: Path, helpers: Any) -> None:
+    """``crop: top`` — the original plan's name for the strategy — goes from the plan through the
+    reframe handler into ffmpeg: a portrait frame with a red band across its top keeps the band when
+    cut to 1:1; the default (centre) crop cuts it off."""
+    src = tmp_path / "band.mp4"
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", "color=blue:s=180x320:d=0.5,drawbox=x=0:y=0:w=180:h=60:color=red:t=fill",
+         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-f", "mp4", str(src)]
+    )  # fmt: skip
+    top = helpers.frame_at(_reframe_from_plan({"aspectRatio": "1:1", "crop": "top"}, src, tmp_path), 0.2)
+    centre = helpers.frame_at(_reframe_from_plan({"aspectRatio": "1:1"}, src, tmp_path), 0.2)
+    assert top.shape[:2] == centre.shape[:2] == (180, 180)
+    band = top[5:50]
+    assert band[..., 0].mean() > 150 and band[..., 2].mean() < 80  # red: the band is kept
+    assert centre[5:50][..., 2].mean() > 150 and centre[5:50][..., 0].mean() < 80  # blue: cut off
+    bottom = helpers.frame_at(_reframe_from_plan({"aspectRatio": "1:1", "strategy": "bottom"}, src, tmp_path), 0.2)
+    assert bottom[..., 0].mean() < 80  # no red anywhere in the bottom crop

@@ -44,13 +44,35 @@ def test_srt_tolerates_missing_index_dot_separator_and_hours() -> None:
     assert parse_srt(srt) == [Cue(1.0, 2.0, "no index"), Cue(3600.25, 3601.5, "long")]
 
 
-def test_srt_skips_invalid_ranges_and_sorts() -> None:
+def test_srt_skips_empty_ranges_and_sorts() -> None:
     srt = (
-        "1\n00:00:05,000 --> 00:00:04,000\nbackwards\n\n"
+        "1\n00:00:04,000 --> 00:00:04,000\nzero length\n\n"
         "2\n00:00:02,000 --> 00:00:03,000\nb\n\n"
         "3\n00:00:00,000 --> 00:00:01,000\na\n"
     )
     assert [c.text for c in parse_srt(srt)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("1\n00:00:01,000 --> 00:00:02,000\na\n\n2\n00:00:02,000 --> 00:00:03,000\nb\n\n"
+         "3\n00:00:02,000 --> 00:00:01,000\nbackwards\n", "srt: cue 3: end 00:00:01,000 is before start 00:00:02,000"),
+        ("1\n-00:00:01,000 --> 00:00:02,000\nnegative\n", "srt: cue 1: negative time -00:00:01,000"),
+        ("1\n00:00:01,000 --> 07:00:00,000\nabsurd\n", "srt: cue 1: end 07:00:00,000 is beyond 6 hours"),
+        ("WEBVTT\n\nNOTE x\n\n00:01.000 --> 00:02.000\nok\n\nid\n00:05.000 --> 00:04.500\nno\n",
+         "vtt: cue 2: end 00:00:04.500 is before start 00:00:05.000"),
+    ],
+)
+def test_impossible_timings_name_the_cue(content: str, message: str) -> None:
+    with pytest.raises(MediaParamError) as info:
+        parse_subtitles(content)
+    assert str(info.value) == message
+
+
+def test_overlapping_and_unordered_cues_are_fine() -> None:
+    srt = "1\n00:00:02,000 --> 00:00:05,000\nlate\n\n2\n00:00:01,000 --> 00:00:03,000\nearly\n"
+    assert [c.text for c in parse_srt(srt)] == ["early", "late"]
 
 
 def test_srt_position_coordinates_are_ignored() -> None:

@@ -134,3 +134,22 @@ def test_transcribe(fal_server: FakeFal, fake_clock: FakeClock, small_files: tup
     submit = fal_server.requests[0]
     assert submit.path == "/fal-ai/whisper" and submit.body["audio_url"].startswith("data:audio/")
     assert submit.body["chunk_level"] == "word" and "language" not in submit.body
+
+
+def test_transcribe_documented_whisper_output(fal_server: FakeFal, fake_clock: FakeClock,
+                                              small_files: tuple[Path, Path]) -> None:
+    """fal-ai/whisper's documented output: ``text``, ``chunks`` of ``{timestamp: [start, end], text,
+    speaker?}`` (the last chunk's end may be null), ``inferred_languages``, ``diarization_segments``."""
+    fal_server.result = Reply(200, {
+        "text": " Captions help people.",
+        "chunks": [{"timestamp": [0.0, 0.42], "text": " Captions"}, {"timestamp": [0.42, 0.6], "text": " help"},
+                   {"timestamp": [0.6, None], "text": " people."}],
+        "inferred_languages": ["en"], "diarization_segments": []})
+    words = provider(fal_server, fake_clock).transcribe(media=small_files[1], language="en", model=None,
+                                                        api_key=KEY, cancel=threading.Event(),
+                                                        publish=lambda p: f"https://bucket.example/{p.name}")
+    assert [w.text for w in words] == ["Captions", "help", "people."]
+    assert words[-1].start == 0.6 and words[-1].end >= words[-1].start
+    submit = fal_server.requests[0]
+    assert submit.body == {"audio_url": "https://bucket.example/voice.m4a", "task": "transcribe",
+                           "chunk_level": "word", "language": "en"}

@@ -9,7 +9,12 @@ import pytest
 
 from tests.providers.fakes import KEY, FakeClock, FakeReplicate, FakeServer, Reply, policy
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderCancelled, ProviderError, Word
-from vidassets.providers.replicate import ReplicateProvider, prediction_endpoint
+from vidassets.providers.replicate import (
+    WORD_TIMESTAMPS_WHISPER,
+    ReplicateProvider,
+    prediction_endpoint,
+    transcription_input,
+)
 
 
 def provider(server: FakeReplicate, clock: FakeClock, **overrides: object) -> ReplicateProvider:
@@ -199,20 +204,62 @@ def test_lip_sync_inlines_small_files_without_a_publisher(replicate_server: Fake
     assert body["audio"].startswith("data:audio/")
 
 
-def test_transcribe_returns_timed_words(replicate_server: FakeReplicate, fake_clock: FakeClock,
-                                        small_files: tuple[Path, Path]) -> None:
-    replicate_server.output = {"segments": [
-        {"start": 0.0, "end": 1.0, "text": " hello world",
-         "words": [{"start": 0.0, "end": 0.4, "word": " hello"}, {"start": 0.5, "end": 1.0, "word": " world"}]},
-        {"start": 1.2, "end": 2.0, "text": " bye"},
-    ]}
+# hnesk/whisper-wordtimestamps returns openai-whisper's transcribe() result: ModelOutput
+# {"detected_language": <name>, "transcription": <text>, "segments": [{"id", "seek", "start", "end", "text",
+# "tokens", "temperature", "avg_logprob", "compression_ratio", "no_speech_prob",
+# "words": [{"word", "start", "end", "probability"}]}]}
+WHISPER_WORDS_OUTPUT = {
+    "detected_language": "english",
+    "transcription": " Hello world. Bye",
+    "segments": [
+        {"id": 0, "seek": 0, "start": 0.0, "end": 1.0, "text": " Hello world.", "tokens": [50364, 2425, 1002, 13],
+         "temperature": 0.0, "avg_logprob": -0.2, "compression_ratio": 0.8, "no_speech_prob": 0.01,
+         "words": [{"word": " Hello", "start": 0.0, "end": 0.4, "probability": 0.98},
+                   {"word": " world.", "start": 0.5, "end": 1.0, "probability": 0.95}]},
+        {"id": 1, "seek": 0, "start": 1.2, "end": 2.0, "text": " Bye", "tokens": [4621], "temperature": 0.0,
+         "avg_logprob": -0.3, "compression_ratio": 0.5, "no_speech_prob": 0.02,
+         "words": [{"word": " Bye", "start": 1.2, "end": 2.0, "probability": 0.9}]},
+    ],
+}
+
+
+def test_transcribe_uses_a_pinned_word_timestamp_whisper(replicate_server: FakeReplicate, fake_clock: FakeClock,
+                                                         small_files: tuple[Path, Path]) -> None:
+    replicate_server.output = WHISPER_WORDS_OUTPUT
     words = provider(replicate_server, fake_clock).transcribe(
         media=small_files[1], language="en", model=None, api_key=KEY, cancel=threading.Event(),
         publish=lambda p: "https://bucket.example/voice.m4a")
-    assert words == [Word(0.0, 0.4, "hello"), Word(0.5, 1.0, "world"), Word(1.2, 2.0, "bye")]
+    assert words == [Word(0.0, 0.4, "Hello"), Word(0.5, 1.0, "world."), Word(1.2, 2.0, "Bye")]
     create = replicate_server.seen("POST", r"predictions$")[0]
-    assert create.path == "/v1/models/openai/whisper/predictions"
-    assert create.body["input"]["language"] == "en"
+    # A pinned version goes to /predictions with the version id in the body.
+    assert create.path == "/v1/predictions"
+    assert create.body["version"] == WORD_TIMESTAMPS_WHISPER.split(":")[1] and len(create.body["version"]) == 64
+    assert create.body["input"] == {"audio": "https://bucket.example/voice.m4a", "word_timestamps": True,
+                                    "model": "large-v2", "language": "en"}
+
+
+def test_transcribe_with_a_whisperx_model(replicate_server: FakeReplicate, fake_clock: FakeClock,
+                                          small_files: tuple[Path, Path]) -> None:
+    """WhisperX builds take ``audio_file``/``align_output`` and may leave a word unaligned (no times)."""
+    replicate_server.output = {"detected_language": "en", "segments": [
+        {"start": 0.1, "end": 1.5, "text": " It costs 20 dollars",
+         "words": [{"word": "It", "start": 0.1, "end": 0.3, "score": 0.9},
+                   {"word": "costs", "start": 0.35, "end": 0.7, "score": 0.8},
+                   {"word": "20"},  # numbers are not aligned by wav2vec2: no start/end
+                   {"word": "dollars", "start": 1.0, "end": 1.5, "score": 0.7}]}]}
+    words = provider(replicate_server, fake_clock).transcribe(
+        media=small_files[1], language=None, model="victor-upmeet/whisperx", api_key=KEY,
+        cancel=threading.Event(), publish=lambda p: "https://bucket.example/voice.m4a")
+    assert [w.text for w in words] == ["It", "costs", "dollars"]
+    create = replicate_server.seen("POST", r"predictions$")[0]
+    assert create.path == "/v1/models/victor-upmeet/whisperx/predictions"
+    assert create.body["input"] == {"audio_file": "https://bucket.example/voice.m4a", "align_output": True}
+
+
+def test_transcription_input_shapes() -> None:
+    assert transcription_input("acme/whisper-x:" + "b" * 64, "u", "de") == {
+        "audio": "u", "word_timestamps": True, "language": "de"}
+    assert transcription_input("someone/WhisperX-fast", "u", None) == {"audio_file": "u", "align_output": True}
 
 
 def test_server_side_key_is_used_when_the_caller_brings_none(replicate_server: FakeReplicate, fake_clock: FakeClock,

@@ -163,7 +163,6 @@ def test_nodes_are_immutable() -> None:
     (lambda: merge(), "at least one clip"),
     (lambda: merge(media(CLIP), transition="spin"), "transition"),
     (lambda: add_subtitles(CLIP, text="a", srt="b"), "only one of"),
-    (lambda: add_subtitles(CLIP), "subtitles need"),
     (lambda: add_subtitles(CLIP, text="a", style="huge"), "subtitle style"),
     (lambda: generate_video(), "prompt"),
     (lambda: compose(merge(generate_video(prompt="a", id="x"), generate_video(prompt="b", id="x"))).to_plan(),
@@ -173,3 +172,16 @@ def test_nodes_are_immutable() -> None:
 def test_mistakes_are_caught_early(build: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build()
+
+
+def test_captions_from_speech_and_short_form_styles_validate_on_the_server() -> None:
+    clip = generate_video(prompt="a talk", duration=3)
+    node = add_subtitles(clip, style="tiktok", language="en", animation="pop", highlight="word",
+                         highlight_color="yellow", max_words=4, uppercase=True)
+    submission = normalise(node.to_plan())
+    params = submission.plan.job(node.job_id or "add_subtitles_1").params
+    assert "text" not in params and params["language"] == "en"
+    assert params["style"]["preset"] == "tiktok" and params["style"]["animation"] == "pop"
+    assert params["style"]["maxWords"] == 4 and params["style"]["uppercase"] is True
+    with pytest.raises(ValueError, match="caption animation"):
+        add_subtitles(clip, animation="spin")

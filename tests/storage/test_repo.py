@@ -81,6 +81,26 @@ def test_unlaunched_and_launch_bookkeeping(services) -> None:  # type: ignore[no
     assert {j.status for j in repo.jobs(eid)} == {"failed"}
 
 
+def test_one_launcher_at_a_time_holds_the_claim(services) -> None:  # type: ignore[no-untyped-def]
+    """The API's launch queue and the reconciliation sensor both claim before launching: a slow
+    launch is not doubled, a failed one is handed over at once, a dead holder's claim expires."""
+    import concurrent.futures
+
+    repo = services.repo
+    eid = new_execution_id()
+    repo.create(execution_id=eid, tenant_id="t", plan=_plan())
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        wins = list(pool.map(lambda _: repo.claim_launch(eid), range(8)))
+    assert wins.count(True) == 1
+    assert eid not in [r.id for r in repo.unlaunched(older_than_s=-1)]  # claimed: not the sensor's
+    repo.mark_launch_failed(eid, "dagster down")
+    assert eid in [r.id for r in repo.unlaunched(older_than_s=-1)]
+    assert repo.claim_launch(eid) and not repo.claim_launch(eid)
+    assert repo.claim_launch(eid, stale_after_s=-1)  # the holder died: its claim is stale
+    repo.mark_launched(eid, "run-1")
+    assert not repo.claim_launch(eid, stale_after_s=-1)  # it has a run
+
+
 def test_idempotency_key_is_unique_per_tenant(services) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy.exc import IntegrityError
 

@@ -17,6 +17,9 @@ from vidassets.dagster.assets import MODE_TAG
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource
+from vidassets.services import Services
+from vidassets.storage.models import ExecutionRow
+from vidassets.submissions import ACTIVE, adopt_base_outputs
 from vidassets.webhooks.deliver import WebhookDeliverer
 from vidassets.webhooks.events import enqueue_event
 
@@ -30,15 +33,43 @@ RUN_FAILURE_REASON_TAG = "dagster/failure_reason"
 def launch_unlaunched_executions(context: dg.SensorEvaluationContext, storage: StorageResource) -> dg.SensorResult:
     services = storage.services()
     rows = services.repo.unlaunched(older_than_s=services.settings.launch_grace_s)
-    if not rows:
+    ids = []
+    for row in rows:
+        if row.base_execution_id and not _base_ready(services, row):
+            continue
+        # A launch may have landed after the row was read (the API's queue was slow): adopt it.
+        existing = context.instance.get_runs(dg.RunsFilter(job_name=execute_plan_job.name,
+                                                           tags={PARTITION_TAG: row.id}), limit=1)
+        if existing:
+            services.repo.mark_launched(row.id, existing[0].run_id)
+        elif services.repo.claim_launch(row.id):
+            ids.append(row.id)
+    if not ids:
         return dg.SensorResult(skip_reason="no unlaunched executions")
-    ids = [r.id for r in rows]
     new = [i for i in ids if not context.instance.has_dynamic_partition(executions_partitions.name, i)]
     context.log.info(f"launching {len(ids)} execution(s) the API did not launch: {', '.join(ids)}")
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=i, partition_key=i, tags={MODE_TAG: "resume"}) for i in ids],
         dynamic_partitions_requests=[executions_partitions.build_add_request(new)] if new else [],
     )
+
+
+def _base_ready(services: Services, row: ExecutionRow) -> bool:
+    """A variant sent while its base was running (the SDK allows it) waits for the base: once the
+    base completes, the variant adopts the base's matching outputs and may launch; when the base
+    failed or was cancelled, the variant fails with ``base_failed``."""
+    base = services.repo.get(row.base_execution_id or "")
+    if base is None or base.status in ACTIVE:
+        return False
+    if base.status != "completed":
+        message = f"base execution {base.id} {base.status}; this variant builds on it"
+        if services.repo.fail_if_active(row.id, "failed", message, "base_failed"):
+            enqueue_event(services, row.id)
+        return False
+    variant = services.repo.get(row.id)
+    if variant is not None:
+        adopt_base_outputs(services, variant, base)
+    return True
 
 
 def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: StorageResource) -> None:

@@ -14,13 +14,21 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from vidassets import media
+from vidassets.media.burn import line_box
+from vidassets.media.subtitles import LineBox
 from vidassets.net.fetch import fetch_to_file
 from vidassets.plan.operations import RENDERER_VERSIONS, Operation
+from vidassets.plan.params import DEFAULT_STRATEGY
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
 from vidassets.providers.registry import ProviderRegistry
 from vidassets.services import Services
+from vidassets.transcribe import TranscriberProblem, TranscriptionError, choose_transcriber, configured_vendors
+from vidassets.transcribe.audio import extract_speech
+from vidassets.transcribe.offline import transcribe_offline
+from vidassets.transcribe.transcript import Transcript, clean_words
 
 SUBTITLE_FILE_MAX_BYTES = 2 * 1024 * 1024
+TRANSCRIPT_EXCERPT_CHARS = 500  # how much of a transcript a job's result carries
 
 
 @dataclass
@@ -113,10 +121,12 @@ class OperationRunner:
     def _reframe(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
         out = self._out(ctx)
-        media.reframe(self._single_input(ctx), out, aspect_ratio=p["aspectRatio"], strategy=p.get("strategy", "center"),
+        # Validation stores ``crop`` (the original plan's name) as ``strategy``; read both anyway.
+        strategy = p.get("strategy") or p.get("crop") or DEFAULT_STRATEGY
+        media.reframe(self._single_input(ctx), out, aspect_ratio=p["aspectRatio"], strategy=strategy,
                       allow_upscale=bool(p.get("allowUpscale", False)), profile=self._profile(ctx), timeout=self.timeout,
                       on_progress=ctx.on_progress)
-        return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": p.get("strategy", "center")})
+        return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": strategy})
 
     def _publisher(self, ctx: JobContext) -> PublishFn | None:
         """How a provider gets our local files: a presigned URL from S3; None on the local store
@@ -174,54 +184,90 @@ class OperationRunner:
                                   "volume": p.get("volume", 1.0), "fit": p.get("fit", "video")})
 
     def _add_subtitles(self, ctx: JobContext) -> JobOutput:
+        """Burn captions: from the plan's text, SRT/VTT or words, or - none given - from the
+        video's speech (see :meth:`_transcribe`). Lines are laid out for this frame's safe area."""
         p = ctx.params
         video = self._single_input(ctx)
-        duration = media.probe(video).duration
-        cues, source = self._cues(ctx, video, duration)
-        style_in = dict(p.get("style") or {})
-        preset = style_in.pop("preset", "default")
-        overrides = {
-            "font_family": style_in.get("fontFamily"), "font_size": style_in.get("fontSize"),
-            "color": style_in.get("fontColor"), "outline_color": style_in.get("outlineColor"),
-            "background": style_in.get("backgroundColor"), "bold": style_in.get("bold"),
-            "position": style_in.get("position"),
-        }
-        style = media.subtitle_style(preset, **{k: v for k, v in overrides.items() if v is not None})
+        info = media.probe(video)
+        preset, style = _subtitle_style(p.get("style") or {})
+        box = line_box(style, info.display_width, info.display_height)
+        cues, source, extra = self._cues(ctx, video, info.duration, style, box)
         out = self._out(ctx)
         media.burn_subtitles(video, out, cues=cues, style=style, profile=self._profile(ctx), timeout=self.timeout,
                              on_progress=ctx.on_progress)
-        return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset})
+        return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset, **extra})
 
-    def _cues(self, ctx: JobContext, video: Path, duration: float) -> tuple[list[media.Cue], str]:
+    def _cues(self, ctx: JobContext, video: Path, duration: float, style: media.SubtitleStyle,
+              box: LineBox) -> tuple[list[media.Cue], str, dict[str, Any]]:
         p = ctx.params
+        fit = {"box": box, "max_lines": style.max_lines, "max_words": style.max_words}
         if p.get("text"):
             timing = p.get("timing")
             window = (float(timing["start"]), float(timing["end"])) if timing else None
-            return media.cues_from_text(p["text"], duration, timing=window), "text"
+            return media.cues_from_text(p["text"], duration, timing=window, **fit), "text", {}
         if p.get("srt"):
-            return media.parse_srt(p["srt"]), "srt"
+            return media.parse_srt(p["srt"]), "srt", {}
         if p.get("vtt"):
-            return media.parse_vtt(p["vtt"]), "vtt"
+            return media.parse_vtt(p["vtt"]), "vtt", {}
         if p.get("subtitles"):
-            return media.parse_subtitles(p["subtitles"]), "subtitles"
+            return media.parse_subtitles(p["subtitles"]), "subtitles", {}
         if p.get("subtitlesUrl"):
             path = self.fetch(p["subtitlesUrl"], ctx.workdir / "subtitles.txt", max_bytes=SUBTITLE_FILE_MAX_BYTES)
             try:
                 content = path.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise media.MediaParamError("subtitlesUrl is not UTF-8 text") from exc
-            return media.parse_subtitles(content), "subtitlesUrl"
+            return media.parse_subtitles(content), "subtitlesUrl", {}
         if p.get("words"):
-            return media.cues_from_words(p["words"]), "words"
-        # No text given: a transcription model listens to the video (validation guarantees a provider).
-        provider = self.providers.transcriber(p["provider"])
+            return media.cues_from_words(p["words"], **fit), "words", {}
+        transcript = self._transcribe(ctx, video, duration)
+        cues = media.cues_from_words([(w.start, w.end, w.text) for w in transcript.words], **fit)
+        details = {"transcriber": transcript.transcriber, "transcriptionModel": transcript.model,
+                   "language": transcript.language, "words": len(transcript.words),
+                   "transcript": transcript.text[:TRANSCRIPT_EXCERPT_CHARS]}
+        return cues, f"transcription ({transcript.transcriber})", details
+
+    def _transcribe(self, ctx: JobContext, video: Path, duration: float) -> Transcript:
+        """The video's speech as timed words: the offline Whisper model unless the plan names a
+        transcription provider (``replicate``/``fal``) - or the language needs one the server has a
+        key for - which gets a small mono AAC track."""
+        p = ctx.params
+        try:
+            choice = choose_transcriber(p.get("provider"), p.get("model"), p.get("language"),
+                                        fallbacks=configured_vendors(self.services.settings))
+        except TranscriberProblem as exc:  # validated at submit; a plan stored before that lands here
+            code = "unsupported_language" if exc.field == "language" else "invalid_params"
+            raise TranscriptionError(str(exc), code=code) from None
+        if choice.offline:
+            return transcribe_offline(video, ctx.workdir, language=choice.language, timeout=self.timeout,
+                                      cancel=ctx.cancel)
+        provider = self.providers.transcriber(choice.provider)
+        audio = extract_speech(video, ctx.workdir / "speech.m4a", fmt="m4a", timeout=self.timeout)
         with self._provider_call(ctx, provider.name):
-            words = provider.transcribe(media=video, language=p.get("language"), model=p.get("model"),
+            words = provider.transcribe(media=audio, language=choice.language, model=choice.model,
                                         api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
                                         publish=self._publisher(ctx))
-        if not words:
-            raise ProviderError("the transcription found no speech to caption", code="provider_rejected")
-        return media.cues_from_words([(w.start, w.end, w.text) for w in words]), f"transcription ({provider.name})"
+        cleaned = clean_words(words, duration)
+        if not cleaned:
+            raise TranscriptionError("the transcription found no speech to caption", code="no_speech")
+        model = choice.model or getattr(getattr(provider, "models", None), "transcription", None)
+        return Transcript(tuple(cleaned), choice.language, provider.name, model)
+
+
+def _subtitle_style(style_in: Mapping[str, Any]) -> tuple[str, media.SubtitleStyle]:
+    """The preset name and the render style for a job's stored ``style`` params."""
+    values = dict(style_in)
+    preset = str(values.pop("preset", "default"))
+    overrides = {
+        "font_family": values.get("fontFamily"), "font_size": values.get("fontSize"),
+        "color": values.get("fontColor"), "outline_color": values.get("outlineColor"),
+        "background": values.get("backgroundColor"), "bold": values.get("bold"),
+        "position": values.get("position"), "highlight": values.get("highlight"),
+        "highlight_color": values.get("highlightColor"), "animation": values.get("animation"),
+        "max_lines": values.get("maxLines"), "max_words": values.get("maxWords"),
+        "uppercase": values.get("uppercase"),
+    }
+    return preset, media.subtitle_style(preset, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _strip_query(url: str) -> str:

@@ -12,8 +12,15 @@ the file, ASS's own syntax is neutralised so text renders literally:
 * newlines become ``\\N``.
 
 Glyph coverage: when the style uses a shipped family, runs of text that family
-cannot draw (CJK, Arabic) are wrapped in ``{\\fn<family>}`` tags naming the
-shipped font that can, so rendering never depends on fontconfig's fallback.
+cannot draw (CJK, Arabic, emoji) are wrapped in ``{\\fn<family>}`` tags naming
+the shipped font that can, so rendering never depends on fontconfig's fallback.
+
+Short-form captions: lines are broken by measured pixel width inside the
+frame's safe area (phone UIs cover the bottom and right of a 9:16 frame), and
+a style may highlight the word being spoken (one event per word, the current
+word recoloured), fill words karaoke-style (``\\k``), or animate each caption
+in (``fade``, ``slide``, ``pop``, ``typewriter``). Only our own override tags
+sit between escaped pieces of text, so the escaping above still holds.
 """
 
 from __future__ import annotations
@@ -27,15 +34,19 @@ from typing import Literal
 from .errors import MediaParamError
 from .files import atomic_output, local_input, scratch_dir
 from .filters import escape_filter_value
-from .fonts import fonts_dir, shipped_families, split_runs
+from .fonts import fonts_dir, measure_text, shipped_families, split_runs
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
 from .streams import audio_plan, square_pixels
-from .subtitles import Cue
+from .subtitles import Cue, CueWord, LineBox, layout_cue
 
 WORD_JOINER = "\u2060"
 Position = Literal["bottom", "top", "center"]
+Highlight = Literal["none", "word", "karaoke"]
+Animation = Literal["none", "fade", "slide", "typewriter", "pop"]
+HIGHLIGHTS: tuple[str, ...] = ("none", "word", "karaoke")
+ANIMATIONS: tuple[str, ...] = ("none", "fade", "slide", "typewriter", "pop")
 
 _NAMED_COLOURS = {
     "white": "#FFFFFF",
@@ -76,13 +87,46 @@ def ass_colour(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class SubtitleStyle:
-    """How burned subtitles look. ``None`` sizes are derived from the video height.
+class SafeArea:
+    """Margins (px) that captions keep clear of: platform UI on phones, the edges elsewhere."""
 
-    ``relative_size`` is the font size as a fraction of the video height when
-    ``font_size`` is not given; ``outline_ratio`` is the outline width as a
-    fraction of the font size. ``background`` draws a box (``#000000A0`` =
-    60 % black) instead of an outline.
+    left: int
+    right: int
+    top: int
+    bottom: int
+
+
+def safe_area(width: int, height: int) -> SafeArea:
+    """Where captions may go on a ``width`` x ``height`` frame.
+
+    Tall frames (9:16, 9:21) are watched in TikTok/Reels/Shorts, whose buttons cover about the
+    right ninth and whose description covers the bottom fifth; 4:5 and 1:1 feed posts need less;
+    landscape keeps the classic 5 %/6 % title-safe margins.
+    """
+    ratio = height / max(1, width)
+    if ratio >= 1.6:
+        sides, top, bottom = 0.11, 0.12, 0.20
+    elif ratio >= 1.2:
+        sides, top, bottom = 0.08, 0.08, 0.10
+    elif ratio >= 0.9:
+        sides, top, bottom = 0.08, 0.08, 0.08
+    else:
+        sides, top, bottom = 0.05, 0.06, 0.06
+    side = round(width * sides)
+    return SafeArea(side, side, round(height * top), round(height * bottom))
+
+
+@dataclass(frozen=True)
+class SubtitleStyle:
+    """How burned subtitles look. ``None`` sizes are derived from the frame.
+
+    ``relative_size`` is the font size as a fraction of the frame's shorter side (the height of
+    a landscape video, the width of a 9:16 one) when ``font_size`` is not given;
+    ``outline_ratio`` is the outline width as a fraction of the font size. ``background`` draws
+    a box (``#000000A0`` = 60 % black) instead of an outline. ``highlight`` marks the word
+    being spoken (``word``: only it, in ``highlight_color``; ``karaoke``: every word spoken so
+    far); ``animation`` brings each caption in. ``max_lines``/``max_words`` bound how much
+    text one caption shows; ``uppercase`` shouts it.
     """
 
     font_family: str = "Noto Sans"
@@ -95,40 +139,106 @@ class SubtitleStyle:
     margin: int | None = None
     relative_size: float = 0.055
     outline_ratio: float = 0.07
+    highlight: Highlight = "none"
+    highlight_color: str = "#FFE000"
+    animation: Animation = "none"
+    max_lines: int = 2
+    max_words: int | None = None
+    uppercase: bool = False
 
     def __post_init__(self) -> None:
         parse_colour(self.color)
         parse_colour(self.outline_color)
+        parse_colour(self.highlight_color)
         if self.background is not None:
             parse_colour(self.background)
         if self.position not in _ALIGNMENT:
             raise MediaParamError(f"position must be one of {', '.join(_ALIGNMENT)}, got {self.position!r}")
+        if self.highlight not in HIGHLIGHTS:
+            raise MediaParamError(f"highlight must be one of {', '.join(HIGHLIGHTS)}, got {self.highlight!r}")
+        if self.animation not in ANIMATIONS:
+            raise MediaParamError(f"animation must be one of {', '.join(ANIMATIONS)}, got {self.animation!r}")
         if self.font_size is not None and not 4 <= self.font_size <= 1000:
             raise MediaParamError(f"font_size must be within 4..1000, got {self.font_size}")
         if self.margin is not None and not 0 <= self.margin <= 10000:
             raise MediaParamError(f"margin must be within 0..10000, got {self.margin}")
         if not 0 < self.relative_size <= 0.5 or not 0 <= self.outline_ratio <= 0.5:
             raise MediaParamError("relative_size must be in (0, 0.5] and outline_ratio in [0, 0.5]")
+        if not 1 <= self.max_lines <= 4 or (self.max_words is not None and not 1 <= self.max_words <= 50):
+            raise MediaParamError("max_lines must be within 1..4 and max_words within 1..50")
         if not self.font_family.strip() or any(c in self.font_family for c in ",\n\r{}\\"):
             raise MediaParamError(f"invalid font family {self.font_family!r}")
 
-    def resolved_font_size(self, video_height: int) -> int:
-        return self.font_size or max(10, round(video_height * self.relative_size))
+    def resolved_font_size(self, width: int, height: int) -> int:
+        return self.font_size or max(10, round(min(width, height) * self.relative_size))
 
-    def resolved_margin(self, video_height: int) -> int:
-        return self.margin if self.margin is not None else round(video_height * 0.06)
+    def resolved_outline(self, width: int, height: int) -> float:
+        """Outline width (px), or the box padding when the style draws a background box."""
+        size = self.resolved_font_size(width, height)
+        return max(1, round(size * 0.25)) if self.background is not None else round(size * self.outline_ratio, 1)
+
+    def margins(self, width: int, height: int) -> SafeArea:
+        """The safe area, with ``margin`` (when given) as the vertical margin."""
+        area = safe_area(width, height)
+        if self.margin is None:
+            return area
+        return SafeArea(area.left, area.right, self.margin, self.margin)
+
+    def shown(self, text: str) -> str:
+        """Text as drawn (upper-cased when the style says so)."""
+        return text.upper() if self.uppercase else text
+
+
+#: Kerning, Arabic joining and synthetic bold move real widths a few per cent off our sum.
+_MEASURE_SLACK = 1.03
+
+
+def line_box(style: SubtitleStyle, width: int, height: int) -> LineBox:
+    """How wide a caption line may be on this frame: the safe area less the outline (or box
+    padding) on both sides, measured with the shipped fonts at the style's size."""
+    size = style.resolved_font_size(width, height)
+    area = style.margins(width, height)
+    room = width - area.left - area.right - 2 * style.resolved_outline(width, height)
+    family, bold = style.font_family, style.bold
+
+    def measure(text: str) -> float:
+        return measure_text(style.shown(text), family, size, bold=bold) * _MEASURE_SLACK
+
+    return LineBox(max(size * 1.5, room), measure)
 
 
 _PRESETS: dict[str, SubtitleStyle] = {
     "default": SubtitleStyle(),
     "minimal": SubtitleStyle(relative_size=0.045, outline_ratio=0.04),
     "bold": SubtitleStyle(bold=True, relative_size=0.065, background="#000000A0"),
+    # Short-form (TikTok / Reels / Shorts): big bold words, a thick outline, the spoken word
+    # lit up, a few words at a time, each caption popping in.
+    "tiktok": SubtitleStyle(bold=True, relative_size=0.075, outline_ratio=0.12, highlight="word",
+                            highlight_color="#FFE000", animation="pop", max_lines=2, max_words=5),
+    # Sing-along: words fill in as they are spoken and stay filled.
+    "karaoke": SubtitleStyle(bold=True, relative_size=0.06, outline_ratio=0.1, highlight="karaoke",
+                             highlight_color="#FFE000", max_lines=2, max_words=8),
 }
+#: Other names clients use for the presets above.
+PRESET_ALIASES: dict[str, str] = {
+    "highlight": "tiktok", "word-highlight": "tiktok", "wordhighlight": "tiktok", "short-form": "tiktok",
+    "shortform": "tiktok", "shorts": "tiktok", "reels": "tiktok", "social": "tiktok", "viral": "tiktok",
+    "capcut": "tiktok", "sing-along": "karaoke", "singalong": "karaoke", "plain": "minimal", "clean": "minimal",
+    "subtle": "minimal", "boxed": "bold", "box": "bold", "standard": "default", "classic": "default",
+}
+PRESETS: tuple[str, ...] = tuple(_PRESETS)
+
+
+def preset_name(name: str) -> str:
+    """The canonical preset for ``name`` (case, spaces and underscores ignored; aliases resolved)."""
+    key = str(name).strip().lower().replace("_", "-").replace(" ", "-")
+    return PRESET_ALIASES.get(key, key)
 
 
 def subtitle_style(preset: str = "default", **overrides: object) -> SubtitleStyle:
-    """A preset (``default``, ``minimal``, ``bold``) with field overrides (``None`` values ignored)."""
-    base = _PRESETS.get(str(preset).strip().lower())
+    """A preset (``default``, ``minimal``, ``bold``, ``tiktok``, ``karaoke`` or an alias) with
+    field overrides (``None`` values ignored)."""
+    base = _PRESETS.get(preset_name(preset))
     if base is None:
         raise MediaParamError(f"unknown subtitle style {preset!r}; use one of {', '.join(_PRESETS)}")
     fields = set(SubtitleStyle.__dataclass_fields__)
@@ -183,11 +293,169 @@ def _ass_time(seconds: float) -> str:
     return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
 
 
+def _cs(seconds: float) -> int:
+    return max(0, round(seconds * 100))
+
+
+def _tag_colour(value: str) -> str:
+    """An override-tag colour ``&HBBGGRR&`` (alpha is a separate tag in ASS)."""
+    r, g, b, _ = parse_colour(value)
+    return f"&H{b:02X}{g:02X}{r:02X}&"
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Where a caption sits: its alignment point and the slide distance, in frame pixels."""
+
+    x: float
+    y: float
+    slide: float
+
+
+def _frame(style: SubtitleStyle, width: int, height: int) -> _Frame:
+    area = style.margins(width, height)
+    x = area.left + (width - area.left - area.right) / 2
+    if style.position == "top":
+        return _Frame(x, area.top, -0.03 * height)
+    if style.position == "center":
+        return _Frame(x, height / 2, 0.03 * height)
+    return _Frame(x, height - area.bottom, 0.03 * height)
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _intro(style: SubtitleStyle, frame: _Frame, duration: float, *, first: bool, last: bool) -> str:
+    """Animation tags for one event of a caption (``first``/``last``: it opens/closes the caption)."""
+    ms = max(0, round(duration * 1000))
+    fade_in = min(150, ms // 3) if first else 0
+    fade_out = min(120, ms // 3) if last else 0
+    tags = ""
+    if style.animation == "slide":
+        end = f"{_num(frame.x)},{_num(frame.y)}"
+        tags += f"\\move({_num(frame.x)},{_num(frame.y + frame.slide)},{end},0,{min(220, ms)})" if first \
+            else f"\\pos({end})"
+        fade_out = 0
+    if style.animation == "pop" and first:
+        grow, settle = min(90, ms // 2), min(160, ms)
+        tags += f"\\fscx70\\fscy70\\t(0,{grow},\\fscx108\\fscy108)\\t({grow},{settle},\\fscx100\\fscy100)"
+    if style.animation in ("fade", "slide") and (fade_in or fade_out):
+        tags += f"\\fad({fade_in},{fade_out})"
+    return f"{{{tags}}}" if tags else ""
+
+
+def _dialogue(start: float, end: float, text: str) -> str:
+    return f"Dialogue: 0,{_ass_time(start)},{_ass_time(end)},Default,,0,0,0,,{text}\n"
+
+
+def _lines(cue: Cue) -> list[list[tuple[str, int, CueWord]]]:
+    """The cue's lines as ``(separator before, word index, word)`` triples, the separators taken
+    from the cue's own text so spacing (none between CJK characters) is exactly as laid out."""
+    texts = cue.text.split("\n")
+    out: list[list[tuple[str, int, CueWord]]] = [[] for _ in texts]
+    cursors = [0] * len(texts)
+    for index, word in enumerate(cue.words):
+        line = min(word.line, len(texts) - 1)
+        text, cursor = texts[line], cursors[line]
+        found = text.find(word.text, cursor)
+        if found < 0:
+            sep = " " if out[line] else ""
+        else:
+            sep = text[cursor:found]
+            cursors[line] = found + len(word.text)
+        out[line].append((sep, index, word))
+    return [line for line in out if line]
+
+
+def _word_text(cue: Cue, style: SubtitleStyle, *, current: int | None, hide_after: int | None,
+               fill: bool = False) -> str:
+    """The cue's text with word ``current`` (and, with ``fill``, every word before it) in the
+    highlight colour and words after ``hide_after`` invisible (still laid out, so nothing moves
+    as they appear)."""
+    base, lit = _tag_colour(style.color), _tag_colour(style.highlight_color)
+    parts: list[str] = []
+    hidden = False
+    for number, line in enumerate(_lines(cue)):
+        if number:
+            parts.append("\\N")
+        for sep, index, word in line:
+            parts.append(ass_escape(sep))
+            if hide_after is not None and index > hide_after and not hidden:
+                parts.append("{\\alpha&HFF&}")
+                hidden = True
+            text = ass_text(style.shown(word.text), style)
+            spoken = current is not None and (index == current or (fill and index < current))
+            parts.append(f"{{\\1c{lit}}}{text}{{\\1c{base}}}" if spoken else text)
+    return "".join(parts)
+
+
+def _karaoke_text(cue: Cue, style: SubtitleStyle) -> str:
+    """One event: ``\\k`` syllables, one per word, each lasting until the next word starts.
+    Unspoken words are drawn in the secondary colour (the text colour), spoken ones in the
+    highlight colour; durations are cumulative so rounding never drifts."""
+    parts = [f"{{\\1c{_tag_colour(style.highlight_color)}\\2c{_tag_colour(style.color)}}}"]
+    origin = _cs(cue.start)
+    clock = origin
+    lead = _cs(cue.words[0].start) - origin
+    if lead > 0:
+        parts.append(f"{{\\k{lead}}}")
+        clock += lead
+    for number, line in enumerate(_lines(cue)):
+        if number:
+            parts.append("\\N")
+        for sep, index, word in line:
+            upto = _cs(cue.words[index + 1].start) if index + 1 < len(cue.words) else _cs(cue.end)
+            span = max(0, upto - clock)
+            clock += span
+            parts.append(f"{ass_escape(sep)}{{\\k{span}}}{ass_text(style.shown(word.text), style)}")
+    return "".join(parts)
+
+
+def caption_events(cue: Cue, style: SubtitleStyle, width: int, height: int) -> list[str]:
+    """The ``Dialogue`` lines for one cue (already laid out, see :func:`layout_cue`).
+
+    Plain and ``karaoke`` captions are one event. Word highlighting and the typewriter are one
+    event per word, back to back (the end of one is the start of the next, so libass never
+    stacks them), each showing the whole caption with the current word lit (or the words not
+    yet spoken invisible); animation tags go on the caption's first (and last) event only.
+    """
+    frame = _frame(style, width, height)
+    per_word = style.highlight == "word" or style.animation == "typewriter"
+    if not cue.words or not (per_word or style.highlight == "karaoke"):
+        intro = _intro(style, frame, cue.end - cue.start, first=True, last=True)
+        return [_dialogue(cue.start, cue.end, intro + ass_text(style.shown(cue.text), style))]
+    if style.highlight == "karaoke" and not per_word:
+        intro = _intro(style, frame, cue.end - cue.start, first=True, last=True)
+        return [_dialogue(cue.start, cue.end, intro + _karaoke_text(cue, style))]
+    bounds = [cue.start, *(max(cue.start, min(w.start, cue.end)) for w in cue.words), cue.end]
+    spans: list[tuple[float, float, int | None]] = []
+    for k in range(len(bounds) - 1):
+        start, end = max(bounds[k], spans[-1][1] if spans else cue.start), bounds[k + 1]
+        if _cs(end) > _cs(start):
+            spans.append((start, end, k - 1 if k else None))
+    events: list[str] = []
+    lit = style.highlight in ("word", "karaoke")
+    typing = style.animation == "typewriter"
+    for n, (start, end, index) in enumerate(spans):
+        intro = _intro(style, frame, end - start, first=n == 0, last=n == len(spans) - 1)
+        text = _word_text(cue, style, current=index if lit else None, fill=style.highlight == "karaoke",
+                          hide_after=(index if index is not None else -1) if typing else None)
+        events.append(_dialogue(start, end, intro + text))
+    return events
+
+
 def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int) -> str:
-    """A complete ASS document for ``cues`` on a ``width`` x ``height`` video."""
-    size = style.resolved_font_size(height)
+    """A complete ASS document for ``cues`` on a ``width`` x ``height`` video.
+
+    Every cue is laid out first (:func:`layout_cue` with :func:`line_box`), so each line fits
+    the safe area whatever produced the cue; libass's own wrapping is only a backstop.
+    """
+    size = style.resolved_font_size(width, height)
     boxed = style.background is not None
-    outline = max(1, round(size * 0.25)) if boxed else round(size * style.outline_ratio, 1)
+    outline = style.resolved_outline(width, height)
+    area = style.margins(width, height)
+    vertical = area.top if style.position == "top" else area.bottom if style.position == "bottom" else 0
     style_line = ",".join(
         [
             "Style: Default",
@@ -206,12 +474,12 @@ def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int
             "0",
             "0",
             "3" if boxed else "1",
-            str(outline),
+            _num(outline),
             "0",
             str(_ALIGNMENT[style.position]),
-            str(round(width * 0.05)),
-            str(round(width * 0.05)),
-            str(style.resolved_margin(height)),
+            str(area.left),
+            str(area.right),
+            str(vertical),
             "1",
         ]
     )
@@ -232,10 +500,10 @@ def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
     )
-    events = [
-        f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,{ass_text(c.text, style)}\n"
-        for c in sorted(cues, key=lambda c: (c.start, c.end))
-    ]
+    box = line_box(style, width, height)
+    events: list[str] = []
+    for cue in sorted(cues, key=lambda c: (c.start, c.end)):
+        events.extend(caption_events(layout_cue(cue, box), style, width, height))
     return header + "".join(events)
 
 

@@ -3,7 +3,8 @@
 The static ffmpeg has no usable fontconfig configuration and a server may have
 no fonts at all, so text rendering must never depend on the host. We ship a
 small OFL/Apache set (see ``fonts/README.md``) that covers Latin, Greek,
-Cyrillic, Arabic and CJK (Chinese, Japanese, Korean), and:
+Cyrillic, Arabic, CJK (Chinese, Japanese, Korean) and - in monochrome outlines
+libass can draw - emoji and symbols, and:
 
 * libass gets ``fontsdir=`` plus a generated ``fonts.conf`` (``FONTCONFIG_FILE``)
   listing only this directory, so its glyph fallback finds our fonts and
@@ -11,6 +12,11 @@ Cyrillic, Arabic and CJK (Chinese, Japanese, Korean), and:
 * drawtext takes one ``fontfile=``; it has no fallback, so callers pick the font
   per line with :func:`pick_font`, which reads each font's ``cmap`` table
   (a tiny parser below - no fontTools dependency) to know what it covers.
+
+Caption layout needs to know how wide a line will be *before* libass draws it
+(to keep lines inside a 9:16 frame's safe area), so the same parser also reads
+each font's advance widths (``hmtx``) and :func:`measure_text` adds them up per
+font run, exactly as the renderer picks fonts.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ SHIPPED_FONTS: tuple[ShippedFont, ...] = (
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Regular.ttf"),
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Bold.ttf", bold=True),
     ShippedFont("WenQuanYi Micro Hei", "wqy-microhei.ttc"),
+    ShippedFont("Symbola", "Symbola.ttf"),  # last: emoji and symbols no other font has
 )
 
 DEFAULT_FAMILY = "Noto Sans"
@@ -123,6 +130,112 @@ def _read_cmap(data: bytes) -> frozenset[int]:
                     points.update(range(first, last + 1))
             break
     return frozenset(points)
+
+
+def _table_directory(data: bytes) -> dict[bytes, int]:
+    """Offsets of the tables of a font, or of the first face of a collection."""
+    directory = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0
+    num_tables = struct.unpack_from(">H", data, directory + 4)[0]
+    tables: dict[bytes, int] = {}
+    for i in range(num_tables):
+        tag, _checksum, offset, _length = struct.unpack_from(">4sIII", data, directory + 12 + 16 * i)
+        tables[tag] = offset
+    return tables
+
+
+def _glyph_ids(data: bytes, cmap_offset: int) -> dict[int, int]:
+    """Code point -> glyph index from a Unicode cmap subtable (format 12 preferred, else 4)."""
+    _version, n_sub = struct.unpack_from(">HH", data, cmap_offset)
+    subtables: list[tuple[int, int]] = []
+    for i in range(n_sub):
+        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap_offset + 4 + 8 * i)
+        if platform == 0 or (platform == 3 and encoding in (1, 10)):
+            subtables.append((struct.unpack_from(">H", data, cmap_offset + offset)[0], cmap_offset + offset))
+    glyphs: dict[int, int] = {}
+    for fmt, start in sorted(subtables, key=lambda s: s[0] != 12):
+        if fmt == 12:
+            n_groups = struct.unpack_from(">I", data, start + 12)[0]
+            for g in range(n_groups):
+                first, last, glyph = struct.unpack_from(">III", data, start + 16 + 12 * g)
+                for offset, code in enumerate(range(first, last + 1)):
+                    glyphs[code] = glyph + offset
+            return glyphs
+        if fmt == 4:
+            seg_x2 = struct.unpack_from(">H", data, start + 6)[0]
+            segs = seg_x2 // 2
+            ends = struct.unpack_from(f">{segs}H", data, start + 14)
+            starts = struct.unpack_from(f">{segs}H", data, start + 16 + seg_x2)
+            deltas = struct.unpack_from(f">{segs}h", data, start + 16 + 2 * seg_x2)
+            range_at = start + 16 + 3 * seg_x2
+            ranges = struct.unpack_from(f">{segs}H", data, range_at)
+            for i, (first, last) in enumerate(zip(starts, ends, strict=True)):
+                if first == 0xFFFF:
+                    continue
+                for code in range(first, last + 1):
+                    if ranges[i] == 0:
+                        glyph = (code + deltas[i]) & 0xFFFF
+                    else:
+                        at = range_at + 2 * i + ranges[i] + 2 * (code - first)
+                        glyph = struct.unpack_from(">H", data, at)[0]
+                        glyph = (glyph + deltas[i]) & 0xFFFF if glyph else 0
+                    if glyph:
+                        glyphs[code] = glyph
+            return glyphs
+    return glyphs
+
+
+@dataclass(frozen=True)
+class FontMetrics:
+    """Horizontal advances of one font as fractions of the ASS font size.
+
+    libass (like VSFilter) sizes a font so that its OS/2 ``winAscent + winDescent`` - not its
+    em square - equals the requested size, so an advance of ``a`` font units is
+    ``a / (winAscent + winDescent)`` of the font size.
+    """
+
+    advances: dict[int, float]  # code point -> advance per unit of font size
+    missing: float  # the .notdef advance, for characters the font lacks
+
+    def width(self, text: str) -> float:
+        return sum(0.0 if _ignorable(ch) and ch != " " else self.advances.get(ord(ch), self.missing) for ch in text)
+
+
+def _read_metrics(data: bytes) -> FontMetrics:
+    tables = _table_directory(data)
+    units = struct.unpack_from(">H", data, tables[b"head"] + 18)[0] or 1000
+    if b"OS/2" in tables:
+        win_ascent, win_descent = struct.unpack_from(">HH", data, tables[b"OS/2"] + 74)
+        units = win_ascent + win_descent or units
+    n_metrics = struct.unpack_from(">H", data, tables[b"hhea"] + 34)[0]
+    hmtx = tables[b"hmtx"]
+    widths = struct.unpack_from(f">{2 * n_metrics}H", data, hmtx)[0::2]
+
+    def advance(glyph: int) -> float:
+        return widths[min(glyph, n_metrics - 1)] / units
+
+    glyphs = _glyph_ids(data, tables[b"cmap"]) if b"cmap" in tables else {}
+    return FontMetrics({code: advance(glyph) for code, glyph in glyphs.items()}, advance(0))
+
+
+@functools.cache
+def metrics(path: Path) -> FontMetrics:
+    """Advance widths of a font file (cached: read once per process)."""
+    return _read_metrics(path.read_bytes())
+
+
+def measure_text(text: str, family: str = DEFAULT_FAMILY, size: float = 1.0, *, bold: bool = False) -> float:
+    """Width in pixels of one line of ``text`` at ``size`` px, drawn the way libass draws it
+    with our fonts: each run in the shipped font :func:`split_runs` picks, bold cuts when asked.
+
+    Kerning and Arabic contextual forms are ignored (they change widths by a few per cent), so
+    callers keep a little slack. A family we do not ship is measured as the default family,
+    which is what libass falls back to with our fontconfig.
+    """
+    primary = family if family in shipped_families() else DEFAULT_FAMILY
+    total = 0.0
+    for run_family, run in split_runs(text, primary):
+        total += metrics(font_file(run_family, bold=bold)).width(run)
+    return total * size
 
 
 @functools.cache

@@ -5,12 +5,20 @@ two (they are about twice as wide as Latin letters), combining marks as zero.
 Text without spaces (Chinese, Japanese) may break between any two wide
 characters; everything else breaks at spaces, and a word longer than a line is
 split hard rather than overflowing the frame.
+
+Every breaking function takes an optional ``measure`` (text -> width): the
+default counts columns; captions pass the real pixel width of the shipped font
+at the caption's size (:func:`vidassets.media.fonts.measure_text`) so lines fit
+the frame's safe area whatever the script.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+
+Measure = Callable[[str], float]
 
 
 def char_width(ch: str) -> int:
@@ -52,24 +60,24 @@ def _pieces(word: str) -> list[tuple[str, float]]:
     return pieces
 
 
-def _hard_split(piece: str, max_width: int) -> list[str]:
+def _hard_split(piece: str, max_width: float, measure: Measure = text_width) -> list[str]:
     chunks: list[str] = []
     chunk = ""
     for ch in piece:
-        if chunk and text_width(chunk + ch) > max_width:
+        if chunk and measure(chunk + ch) > max_width:
             chunks.append(chunk)
             chunk = ""
         chunk += ch
     return [*chunks, chunk] if chunk else chunks
 
 
-def tokenize(text: str, max_width: int) -> list[Token]:
+def tokenize(text: str, max_width: float, measure: Measure = text_width) -> list[Token]:
     """Split text into breakable tokens (words; single wide characters; hard-split long words)."""
     tokens: list[Token] = []
     for word in text.split():
         for index, (piece, weight) in enumerate(_pieces(word)):
             space = index == 0 and bool(tokens)
-            for chunk in _hard_split(piece, max(1, max_width)):
+            for chunk in _hard_split(piece, max(1, max_width), measure):
                 tokens.append(Token(chunk, space, weight))
                 space = False
     return tokens
@@ -82,28 +90,25 @@ def join_tokens(tokens: list[Token]) -> str:
     return out
 
 
-def wrap_tokens(tokens: list[Token], max_width: int) -> list[list[Token]]:
-    """Greedy line filling: each line is at most ``max_width`` columns."""
+def wrap_tokens(tokens: list[Token], max_width: float, measure: Measure = text_width) -> list[list[Token]]:
+    """Greedy line filling: each line measures at most ``max_width`` (columns by default)."""
     lines: list[list[Token]] = []
     current: list[Token] = []
-    width = 0
     for token in tokens:
-        extra = text_width(token.text) + (1 if token.space_before and current else 0)
-        if current and width + extra > max_width:
+        if current and measure(join_tokens([*current, token])) > max_width:
             lines.append(current)
-            current, width = [token], text_width(token.text)
+            current = [Token(token.text, False, token.weight)]
         else:
             current.append(token)
-            width += extra
     if current:
         lines.append(current)
     return lines
 
 
-def wrap_text(text: str, max_width: int) -> list[str]:
-    """Wrap ``text`` into lines of at most ``max_width`` columns (existing newlines are kept)."""
+def wrap_text(text: str, max_width: float, measure: Measure = text_width) -> list[str]:
+    """Wrap ``text`` into lines of at most ``max_width`` (existing newlines are kept)."""
     lines: list[str] = []
     for paragraph in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        tokens = tokenize(paragraph, max_width)
-        lines.extend(join_tokens(line) for line in wrap_tokens(tokens, max_width))
+        tokens = tokenize(paragraph, max_width, measure)
+        lines.extend(join_tokens(line) for line in wrap_tokens(tokens, max_width, measure))
     return [line for line in lines if line]

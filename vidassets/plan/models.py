@@ -17,6 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from vidassets.plan.operations import AssetKind, Operation
 from vidassets.plan.params import HttpUrl
+from vidassets.plan.wire import DOCUMENTED, SDK, WireFormat
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 EXECUTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
@@ -31,7 +32,8 @@ class JobIn(BaseModel):
     operation: str | None = Field(default=None, max_length=64)
     type: str | None = Field(default=None, max_length=64)
     params: dict[str, Any] = Field(default_factory=dict)
-    dependsOn: list[str] = Field(default_factory=list, max_length=200,
+    # Its length is a plan rule (``bounds.MAX_DEPENDS_ON``), checked where the error can name the job.
+    dependsOn: list[str] = Field(default_factory=list,
                                  validation_alias=AliasChoices("dependsOn", "depends_on", "inputs"))
     output: Any = None
 
@@ -142,13 +144,24 @@ class PlanCreate(BaseModel):
         return self.baseExecutionId
 
     @property
+    def wire_format(self) -> WireFormat:
+        """Shape A is the documented format; top-level ``jobs`` is the TypeScript SDK's."""
+        return DOCUMENTED if self.executionPlan is not None else SDK
+
+    @property
     def webhook_config(self) -> "WebhookConfig | None":
+        found = self.webhook_source
+        return found[1] if found else None
+
+    @property
+    def webhook_source(self) -> "tuple[str, WebhookConfig] | None":
+        """The webhook in force and the field its URL came from (for errors that name it)."""
         if self.options and self.options.webhookUrl:
-            return WebhookConfig(self.options.webhookUrl, self.options.webhookSecret)
+            return "options.webhookUrl", WebhookConfig(self.options.webhookUrl, self.options.webhookSecret)
         if self.webhook is not None:
-            return WebhookConfig(self.webhook.url, self.webhook.secret)
+            return "webhook.url", WebhookConfig(self.webhook.url, self.webhook.secret)
         if self.webhookUrl:
-            return WebhookConfig(self.webhookUrl, self.webhookSecret)
+            return "webhookUrl", WebhookConfig(self.webhookUrl, self.webhookSecret)
         return None
 
 
@@ -208,3 +221,4 @@ class Submission:
     webhook: WebhookConfig | None = None
     provider_keys: Mapping[str, str] = field(default_factory=dict)
     job_keys: Mapping[str, str] = field(default_factory=dict)  # per-job apiKey, by job id
+    wire_format: WireFormat = DOCUMENTED  # decides the status vocabulary the client is answered in

@@ -1,16 +1,27 @@
-"""Turn a parsed request into a :class:`Submission`, collecting every problem with its field path."""
+"""Turn a parsed request into a :class:`Submission`, collecting every problem with its field path.
+
+Beyond the shape of each job, this is where the limits of :mod:`vidassets.plan.bounds` that span
+fields or jobs are checked (dependencies per job, inputs per merge, merged durations, transitions
+against clip lengths), and where the server's URL policy meets the plan: with the SSRF guard on,
+a URL whose host is a literal private address is refused here, naming its field.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from vidassets.plan import dag
+from vidassets.net.guard import AddressPolicy
+from vidassets.plan import bounds, dag
 from vidassets.plan.errors import PlanIssue, PlanValidationError, loc_to_field
+from vidassets.plan.estimates import check_durations
 from vidassets.plan.models import JobIn, Plan, PlanCreate, PlanJob, Submission, unsafe_json_values
+from vidassets.plan.native import lift_native_generate
 from vidassets.plan.operations import Operation
-from vidassets.plan.params import KEY_PROVIDERS, PARAMS_MODELS, flatten_generate
+from vidassets.plan.params import KEY_PROVIDERS, PARAMS_MODELS, URL_POLICY, check_url_host, flatten_generate
 
 _SINGLE_INPUT = (Operation.REFRAME, Operation.LIP_SYNC, Operation.ADD_SUBTITLES)
 
@@ -20,13 +31,20 @@ def normalize_request(
     *,
     max_jobs: int = 200,
     max_text_chars: int = 20_000,
-    max_duration_s: float = 600.0,
+    max_duration_s: float = bounds.MAX_CLIP_S,
+    max_merged_s: float = bounds.MAX_MERGED_S,
+    url_policy: AddressPolicy | None = None,
     external_job_ids: Iterable[str] = (),
+    base_output_job: str | None = None,
 ) -> Submission:
-    """Validate meaning: operations, per-operation params, IDs, dependencies, acyclicity, roots.
+    """Validate meaning: operations, per-operation params, IDs, dependencies, acyclicity, roots,
+    and the bounds on sizes, counts and durations.
 
     ``external_job_ids`` are the base execution's job IDs, which a variant may depend on without
-    redefining them.
+    redefining them. ``base_output_job`` is the base's final job: a variant's single-input job
+    with neither an input job nor a URL builds on it (the SDK's "dependent execution request":
+    only the new jobs and ``baseExecutionId``). ``url_policy`` is the server's SSRF policy (``None``: only cloud metadata
+    endpoints are refused at submit, as they are under every policy).
     """
     unsafe = unsafe_json_values(body.model_dump(exclude_none=True))
     if unsafe:
@@ -39,6 +57,7 @@ def normalize_request(
     if len(jobs_in) > max_jobs:
         raise PlanValidationError([PlanIssue(prefix, f"at most {max_jobs} jobs per plan (got {len(jobs_in)})")])
 
+    context = {URL_POLICY: url_policy}
     external = set(external_job_ids)
     seen: dict[str, int] = {}
     jobs: list[PlanJob] = []
@@ -49,16 +68,23 @@ def normalize_request(
             issues.append(PlanIssue(f"{where}.id", f"duplicate job id {job_in.id!r} (also at index {seen[job_in.id]})", job_in.id))
             continue
         seen[job_in.id] = index
-        parsed = _parse_job(job_in, where, issues, max_text_chars, max_duration_s)
+        if len(job_in.dependsOn) > bounds.MAX_DEPENDS_ON:
+            issues.append(PlanIssue(f"{where}.dependsOn", f"at most {bounds.MAX_DEPENDS_ON} dependencies per job "
+                                                          f"(got {len(job_in.dependsOn)})", job_in.id))
+        parsed = _parse_job(job_in, where, issues, max_text_chars, max_duration_s, context)
         if parsed is None:
             continue
         job, key = parsed
+        if base_output_job and job.operation in _SINGLE_INPUT and not job.depends_on and not job.params.get("url"):
+            job = dataclasses.replace(job, depends_on=(base_output_job,))
         jobs.append(job)
         if key:
             job_keys[job.id] = key
 
     ids = set(seen)
     for index, job_in in enumerate(jobs_in):
+        if len(job_in.dependsOn) > bounds.MAX_DEPENDS_ON:
+            continue  # reported once above, not once per entry
         for dep_index, dep in enumerate(job_in.dependsOn):
             if dep == job_in.id:
                 issues.append(PlanIssue(f"{prefix}[{index}].dependsOn[{dep_index}]", "a job cannot depend on itself", job_in.id))
@@ -67,22 +93,27 @@ def normalize_request(
         if len(set(job_in.dependsOn)) != len(job_in.dependsOn) and _op_or_none(job_in) is not Operation.MERGE:
             issues.append(PlanIssue(f"{prefix}[{index}].dependsOn", "duplicate dependency", job_in.id))
 
-    for index, job in enumerate(jobs):
-        where = f"{prefix}[{seen[job.id]}]"
-        _check_inputs(job, where, issues)
+    where_of = {job.id: f"{prefix}[{seen[job.id]}]" for job in jobs}
+    for job in jobs:
+        _check_inputs(job, where_of[job.id], issues)
+
+    roots_in = body.root_job_ids
+    root_field = "executionPlan.rootJobIds" if body.executionPlan is not None else "rootJobIds"
+    if roots_in is not None and len(roots_in) > max_jobs:
+        issues.append(PlanIssue(root_field, f"at most {max_jobs} root jobs (got {len(roots_in)})"))
+    elif roots_in is not None:
+        for i, root in enumerate(roots_in):
+            if root not in ids:
+                issues.append(PlanIssue(f"{root_field}[{i}]", f"unknown job {root!r}"))
+    _check_webhook(body, url_policy, issues)
 
     edges = {job.id: job.depends_on for job in jobs}
     if not issues:
         cycle = dag.find_cycle(edges)
         if cycle:
             issues.append(PlanIssue(prefix, "dependency cycle: " + " -> ".join(cycle), cycle[0]))
-
-    roots_in = body.root_job_ids
-    root_field = "executionPlan.rootJobIds" if body.executionPlan is not None else "rootJobIds"
-    if roots_in is not None:
-        for i, root in enumerate(roots_in):
-            if root not in ids:
-                issues.append(PlanIssue(f"{root_field}[{i}]", f"unknown job {root!r}"))
+    if not issues:
+        issues += check_durations(jobs, dag.topological_order(edges), where_of, max_merged_s=max_merged_s)
     if issues:
         raise PlanValidationError(issues)
 
@@ -99,6 +130,7 @@ def normalize_request(
         webhook=body.webhook_config,
         provider_keys=provider_keys,
         job_keys=job_keys,
+        wire_format=body.wire_format,
     )
 
 
@@ -110,7 +142,8 @@ def _op_or_none(job_in: JobIn) -> Operation | None:
 
 
 def _parse_job(
-    job_in: JobIn, where: str, issues: list[PlanIssue], max_text_chars: int, max_duration_s: float
+    job_in: JobIn, where: str, issues: list[PlanIssue], max_text_chars: int, max_duration_s: float,
+    context: Mapping[str, Any],
 ) -> tuple[PlanJob, str | None] | None:
     names = [n for n in (job_in.operation, job_in.type) if n]
     if not names:
@@ -126,14 +159,23 @@ def _parse_job(
         return None
     op = ops.pop()
     raw: Mapping[str, Any] = job_in.params
+    origins: Mapping[str, str] = {}
     if op is Operation.GENERATE:
-        raw = flatten_generate(dict(raw))
+        lifted = lift_native_generate(flatten_generate(dict(raw)))
+        for field, message in lifted.problems:
+            issues.append(PlanIssue(f"{where}.params.{field}", message, job_in.id))
+        if lifted.problems:
+            return None
+        raw, origins = lifted.params, lifted.origins
     try:
-        params = PARAMS_MODELS[op.value].model_validate(raw)
+        params = PARAMS_MODELS[op.value].model_validate(raw, context=dict(context))
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            loc = loc_to_field(["params", *err["loc"]]) if err["loc"] else "params"
-            issues.append(PlanIssue(f"{where}.{loc}", _clean(err["msg"]), job_in.id))
+            loc = list(err["loc"])
+            if loc and loc[0] in origins:  # a value the client sent under the model's own name
+                loc[0] = origins[str(loc[0])]
+            field = loc_to_field(["params", *loc]) if loc else "params"
+            issues.append(PlanIssue(f"{where}.{field}", _clean(err["msg"]), job_in.id))
         return None
     stored = params.stored()
     for key, value in stored.items():
@@ -142,17 +184,23 @@ def _parse_job(
             return None
     duration = stored.get("duration")
     if isinstance(duration, (int, float)) and duration > max_duration_s:
-        issues.append(PlanIssue(f"{where}.params.duration", f"must be at most {max_duration_s:g} seconds", job_in.id))
+        field = origins.get("duration", "duration")
+        issues.append(PlanIssue(f"{where}.params.{field}", f"must be at most {max_duration_s:g} seconds", job_in.id))
         return None
     return PlanJob(id=job_in.id, operation=op, params=stored, depends_on=tuple(job_in.dependsOn)), params.secret()
 
 
 def _check_inputs(job: PlanJob, where: str, issues: list[PlanIssue]) -> None:
     n = len(job.depends_on)
+    if n > bounds.MAX_DEPENDS_ON:
+        return  # already reported
     if job.operation is Operation.GENERATE and n:
         issues.append(PlanIssue(f"{where}.dependsOn", "generate takes no input jobs", job.id))
     elif job.operation is Operation.MERGE and n < 1:
         issues.append(PlanIssue(f"{where}.dependsOn", "merge needs at least one input job", job.id))
+    elif job.operation is Operation.MERGE and n > bounds.MAX_MERGE_INPUTS:
+        issues.append(PlanIssue(f"{where}.dependsOn", f"a merge takes at most {bounds.MAX_MERGE_INPUTS} inputs "
+                                                      f"(got {n})", job.id))
     elif job.operation in _SINGLE_INPUT:
         has_url = bool(job.params.get("url"))
         if n > 1:
@@ -161,6 +209,19 @@ def _check_inputs(job: PlanJob, where: str, issues: list[PlanIssue]) -> None:
             issues.append(PlanIssue(f"{where}.dependsOn", f"{job.operation.value} needs an input job (dependsOn) or params.url", job.id))
         elif n == 1 and has_url:
             issues.append(PlanIssue(f"{where}.params.url", "give either an input job or params.url, not both", job.id))
+
+
+def _check_webhook(body: PlanCreate, policy: AddressPolicy | None, issues: list[PlanIssue]) -> None:
+    """Webhook URLs were parsed without the server's policy (only metadata hosts were refused
+    then): apply it now, so a literal private address fails at submit, not at delivery."""
+    found = body.webhook_source
+    if found is None or policy is None:
+        return
+    field, hook = found
+    try:
+        check_url_host(hook.url, policy)
+    except ValueError as exc:
+        issues.append(PlanIssue(field, str(exc)))
 
 
 def _clean(message: str) -> str:

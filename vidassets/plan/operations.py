@@ -97,6 +97,6 @@ RENDERER_VERSIONS: dict[AssetKind, str] = {
     AssetKind.MERGED_CUT: "2",
     AssetKind.REFRAMED: "2",
     AssetKind.LIPSYNCED: "2",
-    AssetKind.SUBTITLED: "2",
+    AssetKind.SUBTITLED: "3",  # 3: lines broken by measured width in the safe area, size from the short side
     AssetKind.DELIVERED: "1",  # no renderer: the root outputs as rendered by their own kinds
 }

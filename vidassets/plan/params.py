@@ -3,7 +3,10 @@
 Both wire formats land here: the SDK's flat ``{provider, modelId, prompt, duration, ...}`` and
 the documented ``{provider, model, params: {...}}`` (flattened by :func:`flatten_generate`).
 Values are checked strictly (aspect ratios, durations, URL schemes, text sizes); unknown keys on
-``generate`` are kept because providers take model-specific inputs.
+``generate`` are kept because providers take model-specific inputs. Numeric limits live in
+:mod:`vidassets.plan.bounds`. URL hosts are checked against an
+:class:`~vidassets.net.guard.AddressPolicy` passed in the validation context (``URL_POLICY``):
+without one only cloud metadata endpoints are refused, which no configuration allows.
 """
 
 from __future__ import annotations
@@ -19,9 +22,13 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from vidassets.net.guard import AddressPolicy, BlockedAddressError
+from vidassets.plan import bounds
 
 ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21")
 AspectRatio = Literal["16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21"]
@@ -40,7 +47,8 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 def check_url(value: Any, schemes: tuple[str, ...] = URL_SCHEMES) -> str:
     """Static URL check: scheme whitelist, a host, no whitespace/control characters.
 
-    Address checks (SSRF) happen at fetch time, when the name is resolved; see ``vidassets.net``.
+    Host checks follow in :func:`check_url_host` (literal addresses, metadata names); names are
+    resolved and their addresses checked at fetch time, see ``vidassets.net``.
     """
     if not isinstance(value, str):
         raise ValueError("must be a URL string")
@@ -62,9 +70,37 @@ def check_url(value: Any, schemes: tuple[str, ...] = URL_SCHEMES) -> str:
     return value
 
 
-MediaUrl = Annotated[str, BeforeValidator(check_url)]
-HttpUrl = Annotated[str, BeforeValidator(lambda v: check_url(v, ("http", "https")))]
-Duration = Annotated[float, Field(gt=0, le=600)]
+URL_POLICY = "url_policy"  # validation-context key: the server's AddressPolicy for submit-time checks
+# Without a policy in the context: private addresses pass (connect time decides), metadata never does.
+METADATA_ONLY = AddressPolicy(allow_private=True)
+
+
+def check_url_host(url: str, policy: AddressPolicy | None) -> str:
+    """Refuse a URL whose host is a metadata endpoint, or a literal address ``policy`` refuses."""
+    try:
+        (policy or METADATA_ONLY).check_url(url)
+    except BlockedAddressError as exc:
+        raise ValueError(str(exc)) from None
+    return url
+
+
+def _context_policy(info: ValidationInfo) -> AddressPolicy | None:
+    context = info.context if isinstance(info.context, dict) else {}
+    policy = context.get(URL_POLICY)
+    return policy if isinstance(policy, AddressPolicy) else None
+
+
+def _media_url(value: Any, info: ValidationInfo) -> str:
+    return check_url_host(check_url(value), _context_policy(info))
+
+
+def _http_url(value: Any, info: ValidationInfo) -> str:
+    return check_url_host(check_url(value, ("http", "https")), _context_policy(info))
+
+
+MediaUrl = Annotated[str, BeforeValidator(_media_url)]
+HttpUrl = Annotated[str, BeforeValidator(_http_url)]
+Duration = Annotated[float, Field(gt=0, le=bounds.MAX_CLIP_S)]
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 Colour = Annotated[str, BeforeValidator(lambda v: normalise_colour(v))]
 
@@ -125,16 +161,33 @@ class GenerateParams(_Params):
     apiKey: SecretStr | None = Field(default=None, validation_alias=AliasChoices("apiKey", "api_key"))
     prompt: Text | None = None
     negativePrompt: Text | None = None
+    # aspectRatio and fps come first: the duration and resolution checks read them.
+    aspectRatio: AspectRatio = "16:9"
+    fps: int = Field(default=24, ge=bounds.MIN_FPS, le=bounds.MAX_FPS)
     duration: Duration = 5.0
     resolution: str = Field(default="720p", pattern=r"^(\d{3,4}p|\d{2,5}x\d{2,5})$")
-    aspectRatio: AspectRatio = "16:9"
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    fps: int = Field(default=24, ge=1, le=60)
     startImage: MediaUrl | None = None
     endImage: MediaUrl | None = None
     cameraMotion: str | dict[str, Any] | None = None
     unified: bool | None = None
     url: MediaUrl | None = Field(default=None, validation_alias=AliasChoices("url", "mediaUrl", "videoUrl"))
+
+    @field_validator("duration")
+    @classmethod
+    def _at_least_a_frame(cls, value: float, info: ValidationInfo) -> float:
+        fps = info.data.get("fps")
+        if isinstance(fps, int) and value * fps < 1:
+            raise ValueError(f"duration {value:g} s is shorter than one frame at {fps} fps")
+        return value
+
+    @field_validator("resolution")
+    @classmethod
+    def _renderable_size(cls, value: str, info: ValidationInfo) -> str:
+        aspect = info.data.get("aspectRatio")
+        if isinstance(aspect, str):  # an invalid aspect ratio is reported on its own field
+            bounds.check_resolution(value, aspect)
+        return value
 
     @model_validator(mode="after")
     def _source(self) -> "GenerateParams":
@@ -142,7 +195,9 @@ class GenerateParams(_Params):
             raise ValueError("provider 'url' needs params.url")
         if self.url and self.provider is None:
             self.provider = "url"
-        if self.provider != "url" and not (self.prompt or self.startImage):
+        # A model called in its own input names (the SDK's non-unified mode) may take no prompt.
+        native = self.unified is False and self.provider in KEY_PROVIDERS
+        if self.provider != "url" and not (self.prompt or self.startImage or native):
             raise ValueError("a prompt (or startImage) is required unless params.url imports media")
         if self.url and self.provider != "url":
             raise ValueError("params.url imports media; it cannot be combined with provider "
@@ -157,7 +212,7 @@ class GenerateParams(_Params):
 class TransitionSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: TransitionType = "cut"
-    duration: float = Field(default=0.5, gt=0, le=10)
+    duration: float = Field(default=0.5, gt=0, le=bounds.MAX_TRANSITION_S)
 
 
 def _coerce_transition(value: Any) -> Any:
@@ -170,7 +225,7 @@ class MergeParams(_Params):
     """Concatenate the dependencies, in ``dependsOn`` order, with an optional transition."""
 
     transition: Annotated[TransitionSpec, BeforeValidator(_coerce_transition)] = TransitionSpec()
-    transitionDuration: float | None = Field(default=None, gt=0, le=10)
+    transitionDuration: float | None = Field(default=None, gt=0, le=bounds.MAX_TRANSITION_S)
 
     @model_validator(mode="after")
     def _fold_duration(self) -> "MergeParams":
@@ -203,18 +258,41 @@ class _SingleInputParams(_Params):
     url: MediaUrl | None = Field(default=None, validation_alias=AliasChoices("url", "videoUrl", "video"))
 
 
+Strategy = Annotated[
+    Literal["center", "top", "bottom", "left", "right", "smart", "pad", "blur"],
+    BeforeValidator(_coerce_strategy),
+]
+DEFAULT_STRATEGY = "center"
+
+
 class ReframeParams(_SingleInputParams):
+    """``crop`` is how the original plan format (and the SDK's docs) name ``strategy``: either
+    spelling works, both with the same value is fine, different values are an error. Only
+    ``strategy`` is stored, so both spellings hash and render the same."""
+
     aspectRatio: AspectRatio
-    strategy: Annotated[
-        Literal["center", "top", "bottom", "left", "right", "smart", "pad", "blur"],
-        BeforeValidator(_coerce_strategy),
-    ] = "center"
+    strategy: Strategy | None = None
+    crop: Strategy | None = None
     allowUpscale: bool = False
+
+    @field_validator("crop")
+    @classmethod
+    def _synonym_agrees(cls, value: str | None, info: ValidationInfo) -> str | None:
+        strategy = info.data.get("strategy")
+        if value is not None and strategy is not None and strategy != value:
+            raise ValueError(f"crop {value!r} and strategy {strategy!r} disagree; they are synonyms, give one")
+        return value
+
+    @model_validator(mode="after")
+    def _one_name(self) -> "ReframeParams":
+        self.strategy = self.strategy or self.crop or DEFAULT_STRATEGY
+        self.crop = None
+        return self
 
 
 class LipSyncParams(_SingleInputParams):
     audioUrl: MediaUrl = Field(validation_alias=AliasChoices("audioUrl", "audio", "audio_url"))
-    volume: float = Field(default=1.0, ge=0, le=4)
+    volume: float = Field(default=1.0, ge=0, le=bounds.MAX_VOLUME)
     fit: Literal["shortest", "video", "audio"] = "video"
     provider: Provider = None
     model: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices("model", "modelId"))
@@ -240,9 +318,48 @@ class Timing(BaseModel):
         return self
 
 
+def _canonical_preset(value: Any) -> Any:
+    """Preset aliases (``highlight``, ``shorts``, ``TikTok``...) -> the canonical name; anything
+    else passes through so the Literal below reports the allowed names."""
+    if not isinstance(value, str):
+        return value
+    from vidassets.media.burn import preset_name  # lazy: the media layer is not needed to import plans
+
+    return preset_name(value)
+
+
+_ANIMATION_ALIASES = {
+    "off": "none", "no": "none", "fade-in": "fade", "fadein": "fade", "slide-up": "slide", "slideup": "slide",
+    "slide-in": "slide", "typing": "typewriter", "type": "typewriter", "word-by-word": "typewriter",
+    "bounce": "pop", "pop-in": "pop", "popin": "pop", "scale": "pop", "zoom": "pop",
+}
+
+
+def _coerce_animation(value: Any) -> Any:
+    if value is False:
+        return "none"
+    if isinstance(value, str):
+        key = value.strip().lower().replace("_", "-").replace(" ", "-")
+        return _ANIMATION_ALIASES.get(key, key)
+    return value
+
+
+def _coerce_highlight(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "word" if value else "none"
+    if isinstance(value, str):
+        key = value.strip().lower()
+        return {"on": "word", "current": "word", "active": "word", "off": "none", "fill": "karaoke"}.get(key, key)
+    return value
+
+
 class SubtitleStyleParams(BaseModel):
+    """How captions look: a preset plus overrides. Every number is bounded (font size in px of
+    the frame, lines and words per caption); colours are ``#RRGGBB[AA]`` or a name."""
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    preset: Literal["default", "minimal", "bold"] = "default"
+    preset: Annotated[Literal["default", "minimal", "bold", "tiktok", "karaoke"],
+                      BeforeValidator(_canonical_preset)] = "default"
     fontFamily: str | None = Field(default=None, max_length=128, pattern=r"^[\w .,'-]+$")
     fontSize: int | None = Field(default=None, ge=8, le=200)
     fontColor: Colour | None = Field(default=None, validation_alias=AliasChoices("fontColor", "color", "colour"))
@@ -250,19 +367,73 @@ class SubtitleStyleParams(BaseModel):
     backgroundColor: Colour | None = Field(default=None, validation_alias=AliasChoices("backgroundColor", "background"))
     bold: bool | None = None
     position: Literal["bottom", "top", "center"] | None = None
+    highlight: Annotated[Literal["none", "word", "karaoke"] | None, BeforeValidator(_coerce_highlight)] = Field(
+        default=None, validation_alias=AliasChoices("highlight", "highlightActiveWord", "wordHighlight"))
+    highlightColor: Colour | None = Field(
+        default=None, validation_alias=AliasChoices("highlightColor", "activeWordColor", "highlightColour"))
+    animation: Annotated[Literal["none", "fade", "slide", "typewriter", "pop"] | None,
+                         BeforeValidator(_coerce_animation)] = None
+    maxLines: int | None = Field(default=None, ge=1, le=4)
+    maxWords: int | None = Field(default=None, ge=1, le=50,
+                                 validation_alias=AliasChoices("maxWords", "wordsPerCaption", "maxWordsPerCaption"))
+    uppercase: bool | None = None
 
 
 _STYLE_KEYS = ("fontFamily", "fontSize", "fontColor", "color", "colour", "outlineColor",
-               "backgroundColor", "background", "bold", "position")
+               "backgroundColor", "background", "bold", "position", "highlight", "highlightColor",
+               "animation", "maxLines", "maxWords", "uppercase")
+MAX_CAPTION_WORDS = 20_000  # timed words one job may carry (a 10-minute video holds ~1,500)
+MAX_WORD_TIME_S = 6 * 3600.0  # word and cue times beyond this are typos, not subtitles
+_SOURCES = ("text", "srt", "vtt", "subtitles", "subtitlesUrl", "words")
+
+
+def _check_cues(value: str | None, fmt: str) -> str | None:
+    """Parse SRT/WebVTT now, so impossible cue timings are a 422 naming the cue."""
+    if not value:
+        return value
+    from vidassets.media.errors import MediaParamError  # lazy, as above
+    from vidassets.media.subtitles import parse_srt, parse_subtitles, parse_vtt
+
+    parse = {"srt": parse_srt, "vtt": parse_vtt}.get(fmt, parse_subtitles)
+    try:
+        parse(value)
+    except MediaParamError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+def _check_word(index: int, item: dict[str, Any]) -> None:
+    text = item.get("word", item.get("text"))
+    start, end = item.get("start"), item.get("end")
+    where = f"words[{index}]"
+    if not isinstance(text, str) or len(text) > 200:
+        raise ValueError(f"{where}: needs 'word' (or 'text'), a string of at most 200 characters")
+    for name, value in (("start", start), ("end", end)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_WORD_TIME_S:
+            raise ValueError(f"{where}: {name} must be a number of seconds within 0..{MAX_WORD_TIME_S:g}")
+    if end < start:  # type: ignore[operator]
+        raise ValueError(f"{where}: end {end} is before start {start}")
+
+
+def _needs_transcription(info: ValidationInfo) -> bool | None:
+    """True when no text source was given; None when a source failed validation (unknown)."""
+    if any(name not in info.data for name in _SOURCES):
+        return None
+    return not any(info.data.get(name) for name in _SOURCES)
 
 
 class AddSubtitlesParams(_SingleInputParams):
+    """Captions from ``text`` (timed evenly, or over ``timing``), SRT/VTT, timed ``words``, or -
+    with none of those, as the SDK sends ``{language, style}`` - from the video's own speech:
+    the offline Whisper transcriber by default, or ``provider`` ``replicate``/``fal``.
+    A transcription nobody configured can do (a language, a provider) is refused here."""
+
     text: Text | None = None
     srt: Text | None = None
     vtt: Text | None = None
     subtitles: Text | None = None
     subtitlesUrl: MediaUrl | None = None
-    words: list[dict[str, Any]] | None = Field(default=None, max_length=20_000)
+    words: list[dict[str, Any]] | None = Field(default=None, max_length=MAX_CAPTION_WORDS)
     timing: Timing | None = None
     style: SubtitleStyleParams = SubtitleStyleParams()
     provider: Provider = None
@@ -291,15 +462,67 @@ class AddSubtitlesParams(_SingleInputParams):
         data["style"] = merged
         return data
 
+    @field_validator("srt")
+    @classmethod
+    def _srt_timings(cls, value: str | None) -> str | None:
+        return _check_cues(value, "srt")
+
+    @field_validator("vtt")
+    @classmethod
+    def _vtt_timings(cls, value: str | None) -> str | None:
+        return _check_cues(value, "vtt")
+
+    @field_validator("subtitles")
+    @classmethod
+    def _subtitle_timings(cls, value: str | None) -> str | None:
+        return _check_cues(value, "subtitles")
+
+    @field_validator("words")
+    @classmethod
+    def _word_timings(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for index, item in enumerate(value or ()):
+            _check_word(index, item)
+        return value
+
+    @field_validator("provider")
+    @classmethod
+    def _transcribes(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if _needs_transcription(info):
+            from vidassets.transcribe import TranscriberProblem, choose_transcriber  # light, but only here
+
+            try:
+                choose_transcriber(value, None, None)
+            except TranscriberProblem as exc:
+                if exc.field == "provider":
+                    raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _transcribable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and _needs_transcription(info) and "provider" in info.data:
+            from vidassets.settings import get_settings
+            from vidassets.transcribe import TranscriberProblem, choose_transcriber, configured_vendors
+
+            try:
+                choose_transcriber(info.data.get("provider"), info.data.get("model"), value,
+                                   fallbacks=configured_vendors(get_settings()))
+            except TranscriberProblem as exc:
+                if exc.field == "language":
+                    raise ValueError(str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _source(self) -> "AddSubtitlesParams":
         sources = [s for s in (self.text, self.srt, self.vtt, self.subtitles, self.subtitlesUrl, self.words) if s]
         if len(sources) > 1:
             raise ValueError("give only one of text, srt, vtt, subtitles, subtitlesUrl, words")
-        if not sources and self.provider in (None, "local", "url"):
-            raise ValueError("subtitles need text, srt, vtt, subtitles, subtitlesUrl or words "
-                             "(or a transcription provider)")
         return self
+
+    @property
+    def transcribes(self) -> bool:
+        """No text source: the captions come from the video's speech."""
+        return not any(getattr(self, name) for name in _SOURCES)
 
 
 PARAMS_MODELS: dict[str, type[_Params]] = {

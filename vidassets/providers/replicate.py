@@ -40,6 +40,11 @@ from vidassets.providers.http import (
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 _VERSION = re.compile(r"^[0-9a-f]{64}$")
+#: ``hnesk/whisper-wordtimestamps``: openai/whisper with word timestamps; output
+#: ``{"segments": [{"start", "end", "text", "words": [{"word", "start", "end", "probability"}]}],
+#: "transcription", "detected_language"}``.
+WORD_TIMESTAMPS_WHISPER = ("hnesk/whisper-wordtimestamps:"
+                           "4a60104c44dd709fc08a03dfeca6c6906257633dd03fd58663ec896a4eeba30e")
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,9 @@ class ReplicateModels:
 
     video: str = "minimax/video-01"
     lip_sync: str = "sync/lipsync-2"
-    transcription: str = "openai/whisper"
+    # openai/whisper on Replicate returns segment times only; this build of the same Whisper
+    # exposes word_timestamps. Pinned: a community model's inputs may change between versions.
+    transcription: str = WORD_TIMESTAMPS_WHISPER
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,26 @@ class Prediction:
 class _Outcome:
     prediction_id: str
     output: Any
+
+
+def transcription_input(model: str, audio: str, language: str | None, *, default: bool = False) -> dict[str, Any]:
+    """The input a Whisper-family model on Replicate takes to return word timings.
+
+    WhisperX builds (``victor-upmeet/whisperx`` and its forks) take ``audio_file`` and align
+    words with ``align_output``; Whisper builds take ``audio`` and ``word_timestamps``. Our
+    default model also gets ``large-v2`` (its own default is ``base``, too weak for captions).
+    """
+    name = model.partition(":")[0].lower()
+    payload: dict[str, Any]
+    if "whisperx" in name:
+        payload = {"audio_file": audio, "align_output": True}
+    else:
+        payload = {"audio": audio, "word_timestamps": True}
+        if default:
+            payload["model"] = "large-v2"
+    if language:
+        payload["language"] = language
+    return payload
 
 
 def prediction_endpoint(base_url: str, model: str) -> tuple[str, dict[str, str]]:
@@ -106,10 +133,10 @@ class ReplicateProvider(HttpProvider):
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
                    cancel: threading.Event, publish: PublishFn | None) -> list[Word]:
+        """Timed words from a Whisper-family model (see :func:`transcription_input`)."""
         chosen = model or self.models.transcription
-        payload: dict[str, Any] = {"audio": inline_or_publish(media, publish), "word_timestamps": True}
-        if language:
-            payload["language"] = language
+        payload = transcription_input(chosen, inline_or_publish(media, publish), language,
+                                      default=chosen == self.models.transcription)
         with self.session(api_key, cancel) as session:
             outcome = self._predict(session, chosen, payload, None)
         return words_from_output(outcome.output)

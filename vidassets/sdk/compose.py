@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21")
 TRANSITIONS = ("cut", "fade", "crossfade", "dissolve", "wipe")
 STRATEGIES = ("center", "top", "bottom", "left", "right", "smart", "pad", "letterbox", "blur", "blurred-pad")
-SUBTITLE_PRESETS = ("default", "minimal", "bold")
+SUBTITLE_PRESETS = ("default", "minimal", "bold", "tiktok", "karaoke")
+SUBTITLE_ANIMATIONS = ("none", "fade", "slide", "typewriter", "pop")
+SUBTITLE_HIGHLIGHTS = ("none", "word", "karaoke")
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,16 +149,23 @@ def add_subtitles(node: Node | str, text: str | None = None, srt: str | None = N
                   api_key: str | None = None, font_family: str | None = None, font_size: int | None = None,
                   font_color: str | None = None, outline_color: str | None = None,
                   background_color: str | None = None, bold: bool | None = None, position: str | None = None,
+                  animation: str | None = None, highlight: str | None = None, highlight_color: str | None = None,
+                  max_lines: int | None = None, max_words: int | None = None, uppercase: bool | None = None,
                   id: str | None = None) -> Node:
-    """Burn captions from text, SRT/VTT, a subtitles URL, timed words, or a transcription provider."""
+    """Burn captions from text, SRT/VTT, a subtitles URL or timed words; with none of those, from
+    the video's own speech (transcribed with word timings by the server, or by ``provider``)."""
     sources = [s for s in (text, srt, vtt, subtitles_url, words) if s]
     if len(sources) > 1:
         raise ValueError("give only one of text, srt, vtt, subtitles_url, words")
-    if not sources and provider is None:
-        raise ValueError("subtitles need text, srt, vtt, subtitles_url or words (or a transcription provider)")
+    if animation is not None:
+        _choice(animation, SUBTITLE_ANIMATIONS, "caption animation")
+    if highlight is not None:
+        _choice(highlight, SUBTITLE_HIGHLIGHTS, "caption highlight")
     overrides = {"fontFamily": font_family, "fontSize": font_size, "fontColor": font_color,
                  "outlineColor": outline_color, "backgroundColor": background_color, "bold": bold,
-                 "position": position}
+                 "position": position, "animation": animation, "highlight": highlight,
+                 "highlightColor": highlight_color, "maxLines": max_lines, "maxWords": max_words,
+                 "uppercase": uppercase}
     overrides = {k: v for k, v in overrides.items() if v is not None}
     preset = _choice(style, SUBTITLE_PRESETS, "subtitle style")
     inputs, params = _source(node)

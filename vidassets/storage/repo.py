@@ -19,6 +19,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from vidassets.plan.models import Plan
+from vidassets.plan.wire import DOCUMENTED, PLAN_KEY as WIRE_FORMAT_KEY, WireFormat
 from vidassets.storage.db import get_engine, session_scope
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow, utcnow
 
@@ -42,6 +43,10 @@ _VIEW_JOBS = select(*(_JB.c[name] for name in (
 def new_execution_id() -> str:
     """Time-ordered id (48-bit ms + 80 random bits, hex): sortable, so it doubles as a list cursor."""
     return f"{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+# How long a claim to launch an execution holds before the sensor may take it over.
+LAUNCH_CLAIM_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,15 @@ class ExecutionRepository:
         idempotency_key: str | None = None,
         request_hash: str | None = None,
         reused: Sequence[ReusedJob] = (),
+        wire_format: WireFormat = DOCUMENTED,
     ) -> ExecutionRow:
         reused_by_id = {r.job_id: r for r in reused}
         now = utcnow()
         row = ExecutionRow(
             id=execution_id, tenant_id=tenant_id, status="pending",
-            plan={"jobs": [_job_json(j) for j in plan.jobs], "rootJobIds": list(plan.root_job_ids)},
+            # The wire format rides in the plan JSON: it decides how the status reads (plan/wire.py).
+            plan={"jobs": [_job_json(j) for j in plan.jobs], "rootJobIds": list(plan.root_job_ids),
+                  WIRE_FORMAT_KEY: wire_format},
             base_execution_id=base_execution_id, webhook_url=webhook_url,
             webhook_secret_enc=webhook_secret_enc, secrets_enc=secrets_enc,
             idempotency_key=idempotency_key, request_hash=request_hash,
@@ -149,24 +157,34 @@ class ExecutionRepository:
                                   .order_by(ExecutionJobRow.position)))
 
     def unlaunched(self, older_than_s: float, limit: int = 50) -> list[ExecutionRow]:
-        """Committed but never launched (API died, Dagster down): the reconciliation sensor's work."""
-        cutoff = utcnow() - dt.timedelta(seconds=older_than_s)
+        """Committed but never launched (API died, Dagster down), and nobody holds a live claim
+        to launch it: the reconciliation sensor's work."""
+        now = utcnow()
+        cutoff = now - dt.timedelta(seconds=older_than_s)
+        claim_cutoff = now - dt.timedelta(seconds=LAUNCH_CLAIM_S)
         with self.session() as s:
             return list(s.scalars(
                 select(ExecutionRow).where(
                     ExecutionRow.status == "pending", ExecutionRow.run_id.is_(None),
                     ExecutionRow.cancel_requested_at.is_(None), ExecutionRow.created_at < cutoff,
+                    or_(ExecutionRow.launched_at.is_(None), ExecutionRow.launched_at < claim_cutoff),
                 ).order_by(ExecutionRow.id).limit(limit)
             ))
 
-    def active_with_runs(self, limit: int = 200) -> list[ExecutionRow]:
-        with self.session() as s:
-            return list(s.scalars(
-                select(ExecutionRow).where(ExecutionRow.status.in_(["pending", "processing"]),
-                                           ExecutionRow.run_id.is_not(None)).limit(limit)
-            ))
-
     # -- launch bookkeeping ---------------------------------------------------------------
+
+    def claim_launch(self, execution_id: str, *, stale_after_s: float | None = None) -> bool:
+        """Take the right to launch this execution's run; False when it has a run already or
+        someone else (the API's launch queue, the reconciliation sensor) claimed it less than
+        ``stale_after_s`` ago. The API and the sensor both claim before launching, so a slow
+        launch is never doubled by the sensor; a claim whose holder died expires."""
+        cutoff = utcnow() - dt.timedelta(seconds=LAUNCH_CLAIM_S if stale_after_s is None else stale_after_s)
+        with self.session() as s:
+            claimed = s.execute(update(ExecutionRow).where(
+                ExecutionRow.id == execution_id, ExecutionRow.run_id.is_(None), ExecutionRow.status == "pending",
+                or_(ExecutionRow.launched_at.is_(None), ExecutionRow.launched_at < cutoff),
+            ).values(launched_at=utcnow()))
+            return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
     def mark_launched(self, execution_id: str, run_id: str) -> None:
         """Record the run, unless the run worker has already claimed the execution with its own id."""
@@ -176,9 +194,12 @@ class ExecutionRepository:
                               launch_attempts=ExecutionRow.launch_attempts + 1))
 
     def mark_launch_failed(self, execution_id: str, error: str) -> None:
+        """Record the error and give up the claim, so the sensor may launch it at once."""
         with self.session() as s:
             s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id)
                       .values(launch_error=error[:2000], launch_attempts=ExecutionRow.launch_attempts + 1))
+            s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id, ExecutionRow.run_id.is_(None))
+                      .values(launched_at=None))
 
     # -- run lifecycle (run worker) -------------------------------------------------------
 
@@ -207,6 +228,18 @@ class ExecutionRepository:
             if result is not None:
                 values["result"] = result
             s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id).values(**values))
+
+    def apply_reused(self, execution_id: str, reused: Sequence[ReusedJob]) -> None:
+        """Mark pending jobs done with results taken from a base execution (see ``create``)."""
+        if not reused:
+            return
+        now = utcnow()
+        with self.session() as s:
+            for job in reused:
+                s.execute(update(ExecutionJobRow).where(
+                    ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job.job_id,
+                    ExecutionJobRow.status == "pending",
+                ).values(status="completed", result=job.result, progress=1.0, completed_at=now, updated_at=now))
 
     def fail_if_active(self, execution_id: str, status: str, error: str, error_code: str) -> bool:
         """Terminal state from outside the run (run crashed, was cancelled): only if still active."""

@@ -1,10 +1,19 @@
-"""What a webhook says: the payload of an execution event, fixed when it is enqueued."""
+"""What a webhook says: the payload of an execution event, fixed when it is enqueued.
+
+One body serves both readers. SPEC.md's fields (``executionId, status, outputs, rootUrl, error?,
+createdAt, completedAt``, plus ``type``) are always there; so is the shape the TypeScript SDK's
+docs (EXECUTION.md, COMPOSABLE.md) promise its users — ``{executionId, status, video: {url,
+duration, aspectRatio, status}}`` — with ``video`` present once the root output exists. The
+status is in the vocabulary of the wire format the plan came in (:mod:`vidassets.plan.wire`):
+an SDK-format execution that was cancelled says ``failed`` (``errorCode: "cancelled"``).
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from vidassets.plan.wire import reported, wire_format_of
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionRow
 from vidassets.storage.webhook_repo import WebhookRepository
@@ -25,21 +34,34 @@ def build_payload(row: ExecutionRow, services: Services, event: str) -> dict[str
             outputs[job.job_id] = {"url": services.store.url_for(job.result["key"], expires_s=WEBHOOK_URL_TTL_S),
                                    "operation": job.operation}
     final_id = (row.result or {}).get("jobId")
+    root_url = outputs.get(final_id, {}).get("url") if final_id else None
+    state = reported(wire_format_of(row.plan), row.status, row.error, row.error_code)
     payload: dict[str, Any] = {
         "type": event,
         "executionId": row.id,
-        "status": row.status,
+        "status": state.status,
         "outputs": outputs,
-        "rootUrl": outputs.get(final_id, {}).get("url") if final_id else None,
+        "rootUrl": root_url,
         "createdAt": _iso(row.created_at),
         "completedAt": _iso(row.completed_at),
     }
-    if row.error:
-        payload["error"] = row.error
-        payload["errorCode"] = row.error_code
+    if final_id and root_url:
+        payload["video"] = sdk_video(row, final_id, root_url)
+    if state.error:
+        payload["error"] = state.error
+        payload["errorCode"] = state.error_code
     if row.base_execution_id:
         payload["baseExecutionId"] = row.base_execution_id
     return payload
+
+
+def sdk_video(row: ExecutionRow, final_id: str, url: str) -> dict[str, Any]:
+    """The SDK's ``Video``: the root output's URL, length and aspect ratio (the job's own result,
+    else what the execution recorded as its final result)."""
+    job = next((j for j in row.jobs if j.job_id == final_id), None)
+    facts = {**(row.result or {}), **((job.result or {}) if job else {})}
+    return {"url": url, "duration": facts.get("duration"), "aspectRatio": facts.get("aspectRatio"),
+            "status": "completed"}
 
 
 def enqueue_event(services: Services, execution_id: str, event: str | None = None) -> str | None:
