@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Annotated
 
-from fastapi import Depends, Request, Response
-
-from api.errors import ApiError
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from vidassets.limits import MemoryRateLimiter, RateLimiter
+from api.errors import ApiError
+from vidassets.limits.rate import MemoryRateLimiter, RateLimiter
 from vidassets.settings import Settings
 from vidassets.storage.keys import ApiKeyRepository, Principal
 
@@ -76,6 +74,3 @@ async def authenticate(request: Request, response: Response) -> Principal:
     request.state.tenant_id = principal.tenant_id
     request.state.key_id = principal.key_id
     return principal
-
-
-PrincipalDep = Annotated[Principal, Depends(authenticate)]

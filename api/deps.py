@@ -6,18 +6,17 @@ thread pool, and on the status path that hop per dependency cost more than the r
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import authenticate
-from vidassets.launcher import DagsterLauncher, LaunchQueue
-from vidassets.storage.keys import Principal
+from vidassets.runs.launch import DagsterLauncher, LaunchQueue
 from vidassets.services import Services
-from vidassets.settings import Settings
 from vidassets.storage.db import is_sqlite
-
+from vidassets.storage.keys import Principal
 
 T = TypeVar("T")
 
@@ -35,20 +34,20 @@ async def db_read(services: Services, fn: Callable[..., T], *args: Any) -> T:
     return await run_in_threadpool(fn, *args)
 
 
-async def get_app_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
+# Starlette's ``app.state`` is untyped: each read names the type main.py stored there.
 async def get_app_services(request: Request) -> Services:
-    return request.app.state.services
+    services: Services = request.app.state.services
+    return services
 
 
 async def get_launcher(request: Request) -> DagsterLauncher:
-    return request.app.state.launcher
+    launcher: DagsterLauncher = request.app.state.launcher
+    return launcher
 
 
 async def get_launch_queue(request: Request) -> LaunchQueue:
-    return request.app.state.launch_queue
+    queue: LaunchQueue = request.app.state.launch_queue
+    return queue
 
 
 async def get_tenant(principal: Principal = Depends(authenticate)) -> str:
@@ -56,7 +55,6 @@ async def get_tenant(principal: Principal = Depends(authenticate)) -> str:
     return principal.tenant_id
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ServicesDep = Annotated[Services, Depends(get_app_services)]
 LauncherDep = Annotated[DagsterLauncher, Depends(get_launcher)]
 LaunchQueueDep = Annotated[LaunchQueue, Depends(get_launch_queue)]

@@ -39,7 +39,8 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
         loc = [p for p in err.get("loc", ()) if p not in ("body",)]
-        details.append({"field": loc_to_field(loc) or "body", "message": str(err.get("msg", "invalid")).removeprefix("Value error, ")})
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append({"field": loc_to_field(loc) or "body", "message": message})
     return details
 
 

@@ -15,9 +15,9 @@ from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import BodySizeLimit, RequestContext
 from api.routes import actions, artefacts, executions, health, rerender
-from vidassets.launcher import DagsterLauncher, LaunchQueue
-from vidassets.limits import make_limiter
+from vidassets.limits.rate import make_limiter
 from vidassets.logs import configure_logging
+from vidassets.runs.launch import DagsterLauncher, LaunchQueue
 from vidassets.services import build_services
 from vidassets.settings import Settings, get_settings
 from vidassets.storage.keys import ApiKeyRepository
@@ -36,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="vidassets",
         version="0.1.0",
         description="Submit AI video execution plans; they run as Dagster assets partitioned by execution. "
-                    "Authenticate with `Authorization: Bearer <API key>` (create keys with `vidassets keys create`).",
+                    "Authenticate with `Authorization: Bearer <API key>` (create keys with `vidassets keys create`). "
+                    "Plans may use the operations in any order; `addSubtitles` without text captions the video's "
+                    "own speech. Every operation, parameter and limit, and how requests in the TypeScript SDK's "
+                    "wire format are answered, is in [PLANS.md](PLANS.md).",
         generate_unique_id_function=_operation_id,
     )
     services = build_services(settings)
@@ -69,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     # Everything built so far (modules, SQLAlchemy/boto3/pydantic machinery, the app) lives as long
     # as the process: moved out of the collector's sight, a full collection no longer walks it, which
-    # removes the tens-of-milliseconds pauses that showed up as the status endpoint's p99.
+    # removes the collector pauses that showed up in the status endpoint's tail latency.
     gc.freeze()
     return app
 

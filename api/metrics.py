@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from sqlalchemy import func, select
 
-from vidassets.storage.db import session_scope
-from vidassets.storage.models import ExecutionJobRow, ExecutionRow, WebhookAttemptRow
+from vidassets.storage.stats import read_stats
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -50,26 +49,20 @@ class StoreCollector:
         cache_hits = CounterMetricFamily("vidassets_cache_hits", "Jobs served from the result cache")
         webhooks = CounterMetricFamily("vidassets_webhook_attempts", "Webhook delivery attempts by outcome",
                                        labels=["outcome"])
-        with session_scope(self.db_url) as s:
-            for status, n in s.execute(select(ExecutionRow.status, func.count()).group_by(ExecutionRow.status)):
-                executions.add_metric([status], n)
-            queue.add_metric([], s.scalar(select(func.count()).where(ExecutionRow.status == "pending")) or 0)
-            for op, status, n in s.execute(select(ExecutionJobRow.operation, ExecutionJobRow.status, func.count())
-                                           .group_by(ExecutionJobRow.operation, ExecutionJobRow.status)):
-                jobs.add_metric([op, status], n)
-            for op, provider, total, n in s.execute(
-                    select(ExecutionJobRow.operation, ExecutionJobRow.provider, func.sum(ExecutionJobRow.elapsed_s),
-                           func.count()).where(ExecutionJobRow.elapsed_s.is_not(None))
-                    .group_by(ExecutionJobRow.operation, ExecutionJobRow.provider)):
-                duration.add_metric([op, provider or "ffmpeg"], float(total or 0.0))
-                completed.add_metric([op, provider or "ffmpeg"], n)
-            for code, n in s.execute(select(ExecutionJobRow.error_code, func.count())
-                                     .where(ExecutionJobRow.error_code.like("provider%"))
-                                     .group_by(ExecutionJobRow.error_code)):
-                provider_errors.add_metric([code], n)
-            cache_hits.add_metric([], s.scalar(select(func.count()).where(ExecutionJobRow.cache_hit.is_(True))) or 0)
-            for outcome, n in s.execute(select(WebhookAttemptRow.outcome, func.count()).group_by(WebhookAttemptRow.outcome)):
-                webhooks.add_metric([outcome], n)
+        stats = read_stats(self.db_url)
+        for status, n in stats.executions.items():
+            executions.add_metric([status], n)
+        queue.add_metric([], stats.pending)
+        for (op, status), n in stats.jobs.items():
+            jobs.add_metric([op, status], n)
+        for (op, provider), (total, n) in stats.job_time.items():
+            duration.add_metric([op, provider], total)
+            completed.add_metric([op, provider], n)
+        for code, n in stats.provider_errors.items():
+            provider_errors.add_metric([code], n)
+        cache_hits.add_metric([], stats.cache_hits)
+        for outcome, n in stats.webhook_attempts.items():
+            webhooks.add_metric([outcome], n)
         return [executions, queue, jobs, duration, completed, provider_errors, cache_hits, webhooks]
 
 
@@ -82,7 +75,7 @@ class ApiMetrics:
                                  ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.rate_limited = Counter("vidassets_rate_limit_rejections", "Requests refused by the rate limiter",
                                     registry=self.registry)
-        self.registry.register(StoreCollector(db_url))  # type: ignore[arg-type]
+        self.registry.register(StoreCollector(db_url))
         # Labelled children looked up once per (method, route, status): ``labels()`` validates and
         # locks on every call, a measurable share of a status request.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}

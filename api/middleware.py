@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import os
 import random
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -87,7 +87,7 @@ def new_request_id() -> str:
 class RequestContext:
     """Request id (``X-Request-ID`` in and out), log context, and request metrics by route template."""
 
-    def __init__(self, app: ASGIApp, metrics: "ApiMetrics"):
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics):
         self.app = app
         self.metrics = metrics
 

@@ -11,14 +11,15 @@ from typing import Any
 from api.schemas import ExecutionPublic, ExecutionResult, ExecutionSummary, JobPublic
 from vidassets.plan.wire import reported, wire_format_of
 from vidassets.storage.artefacts import ArtefactStore
-from vidassets.storage.models import ExecutionJobRow, ExecutionRow
+from vidassets.storage.models import ExecutionRow
+from vidassets.storage.repo import ExecutionView, JobView
 
 _PUBLIC_RESULT_KEYS = ("duration", "width", "height", "fps", "hasAudio", "aspectRatio", "size", "digest",
                        "provider", "model", "details", "reusedFrom", "cacheHit", "cachedFrom", "elapsedS",
                        "checks", "rendererVersion")
 
 
-def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | None:
+def job_result(job: JobView, store: ArtefactStore) -> dict[str, Any] | None:
     if not job.result or not job.result.get("key"):
         return None
     out = {k: job.result[k] for k in _PUBLIC_RESULT_KEYS if k in job.result}
@@ -29,8 +30,8 @@ def job_result(job: ExecutionJobRow, store: ArtefactStore) -> dict[str, Any] | N
     return out
 
 
-def execution_public(row: ExecutionRow, store: ArtefactStore) -> ExecutionPublic:
-    jobs = list(row.jobs)
+def execution_public(row: ExecutionRow | ExecutionView, store: ArtefactStore) -> ExecutionPublic:
+    jobs: list[JobView] = list(row.jobs)
     wire = wire_format_of(row.plan)
     head = reported(wire, row.status, row.error, row.error_code)
     job_states = {j.job_id: reported(wire, j.status, j.error, j.error_code) for j in jobs}
@@ -76,7 +77,7 @@ def execution_public(row: ExecutionRow, store: ArtefactStore) -> ExecutionPublic
 def execution_summary(row: ExecutionRow) -> ExecutionSummary:
     jobs = list(row.jobs)
     return ExecutionSummary(
-        id=row.id, status=row.status, totalJobs=len(jobs),  # type: ignore[arg-type]
+        id=row.id, status=row.status, totalJobs=len(jobs),
         completedJobs=sum(1 for j in jobs if j.status == "completed"), baseExecutionId=row.base_execution_id,
         error=row.error, createdAt=row.created_at, completedAt=row.completed_at,
     )

@@ -9,17 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, append_results, free_port, start_uvicorn, wait_http, wrk  # noqa: E402
+from common import append_results, free_port, start_uvicorn, wait_http, wrk  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from vidassets.settings import Settings  # noqa: E402
 from vidassets.storage.db import session_scope  # noqa: E402
 from vidassets.storage.keys import ApiKeyRepository  # noqa: E402
 from vidassets.storage.migrate import upgrade  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
 from vidassets.storage.models import ExecutionRow  # noqa: E402
 
 PLAN = {"jobs": [{"id": "a", "type": "generate", "params": {"prompt": "bench", "duration": 1}},

@@ -23,21 +23,23 @@ from vidassets.demo import serve_folder  # noqa: E402
 CHILD = r'''
 import json, os, resource, sys
 import dagster as dg
-from vidassets.dagster.assets import MODE_TAG, render_plan
+from vidassets.contract import launch_tags
+from vidassets.dagster.assets import render_plan
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource, VideoProviderResource
 from vidassets.plan import PlanCreate
 from vidassets.services import get_services
 from vidassets.storage.migrate import upgrade
-from vidassets.submissions import accept
+from vidassets.runs.submit import accept
 
 services = get_services()
 upgrade(services.settings.resolved_database_url)
 eid = accept(services, PlanCreate.model_validate(json.loads(sys.argv[1])), tenant_id="bench").row.id
 with dg.instance_for_test(temp_dir=sys.argv[2]) as instance:
     instance.add_dynamic_partitions(executions_partitions.name, [eid])
-    result = dg.materialize([render_plan], instance=instance, partition_key=eid, tags={MODE_TAG: "resume"},
-                            resources={"storage": StorageResource(), "provider": VideoProviderResource()})
+    result = dg.materialize([render_plan], instance=instance, partition_key=eid, tags=launch_tags(eid),
+                            resources={"storage": StorageResource.from_settings(services.settings),
+                                       "provider": VideoProviderResource.from_settings(services.settings)})
 row = services.repo.get(eid)
 print(json.dumps({"ok": result.success, "status": row.status,
                   "worker_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

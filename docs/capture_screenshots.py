@@ -19,7 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vidassets.demo import make_voice_track, serve_folder, demo_plan  # noqa: E402
+from vidassets.demo import demo_plan, make_voice_track, serve_folder  # noqa: E402
 from vidassets.settings import Settings  # noqa: E402
 from vidassets.stack import Stack, stack_env  # noqa: E402
 from vidassets.storage.keys import ApiKeyRepository  # noqa: E402

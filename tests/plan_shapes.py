@@ -140,7 +140,8 @@ def named_shapes(media_url: str) -> dict[str, dict[str, Any]]:
             gen("a", 1), gen("b", 2),
             {"id": "ta", "operation": "reframe", "params": {"aspectRatio": "9:16"}, "dependsOn": ["a"]},
             {"id": "tb", "operation": "reframe", "params": {"aspectRatio": "9:16", "strategy": "blur"}, "dependsOn": ["b"]},
-            {"id": "cut", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": TRANSITION_S}}, "dependsOn": ["ta", "tb"]},
+            {"id": "cut", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": TRANSITION_S}},
+             "dependsOn": ["ta", "tb"]},
         ], "rootJobIds": ["cut"]}},
         "caption-then-voice": {"executionPlan": {"jobs": [
             gen("a", 3),
@@ -150,7 +151,8 @@ def named_shapes(media_url: str) -> dict[str, dict[str, Any]]:
         "merge-of-merges": {"executionPlan": {"jobs": [
             gen("a", 4), gen("b", 5), gen("c", 6), gen("d", 7),
             {"id": "m1", "operation": "merge", "params": {}, "dependsOn": ["a", "b"]},
-            {"id": "m2", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": TRANSITION_S}}, "dependsOn": ["c", "d"]},
+            {"id": "m2", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": TRANSITION_S}},
+             "dependsOn": ["c", "d"]},
             {"id": "all", "operation": "merge", "params": {"transition": {"type": "wipe", "duration": 0.2}},
              "dependsOn": ["m1", "m2"]},
         ], "rootJobIds": ["all"]}},

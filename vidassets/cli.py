@@ -6,9 +6,8 @@ import argparse
 import signal
 import sys
 import time
-from pathlib import Path
 
-from vidassets.settings import get_settings
+from vidassets.settings import Settings, get_settings
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
@@ -20,7 +19,7 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-def local_api_key(settings) -> str:  # type: ignore[no-untyped-def]
+def local_api_key(settings: Settings) -> str:
     """The embedded default's key: created on first run, kept in data_dir/api_key (mode 0600)."""
     from vidassets.storage.keys import ApiKeyRepository
 
@@ -62,9 +61,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_rerender(args: argparse.Namespace) -> int:
-    from vidassets.launcher import DagsterLauncher
     from vidassets.plan.operations import AssetKind
-    from vidassets.rerender import launch_rerender, parse_since, plan_rerender
+    from vidassets.runs.launch import DagsterLauncher
+    from vidassets.runs.rerender import launch_rerender, parse_since, plan_rerender
 
     settings = get_settings()
     plan = plan_rerender(settings.resolved_database_url, [AssetKind(k) for k in args.kind], parse_since(args.since),

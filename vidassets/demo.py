@@ -82,7 +82,8 @@ def run_demo(api_url: str, artefacts_dir: Path | None, work: Path, timeout_s: fl
         deadline = time.monotonic() + timeout_s
         last = None
         while True:
-            status = httpx.get(f"{api_url}/api/execute/{accepted['id']}/status", headers=headers, timeout=10).json()
+            status: dict[str, Any] = httpx.get(f"{api_url}/api/execute/{accepted['id']}/status", headers=headers,
+                                               timeout=10).json()
             line = (f"  {status['status']:<10} {status['progress']:5.1f}%  "
                     f"{status['completedJobs']}/{status['totalJobs']} jobs"
                     + (f"  running: {status['currentJob']}" if status.get("currentJob") else ""))

@@ -13,9 +13,11 @@ import datetime as dt
 import json
 import logging
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("vidassets_log_context", default={})
+# An immutable default (key/value pairs): a shared mutable dict default could be changed in place for every context.
+_CONTEXT: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar("vidassets_log_context", default=())
 
 _SECRETS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{6,}"), r"\1[REDACTED]"),
@@ -39,21 +41,17 @@ def redact(text: str) -> str:
 def log_context(**values: str | None) -> Iterator[None]:
     current = dict(_CONTEXT.get())
     current.update({k: v for k, v in values.items() if v is not None})
-    token = _CONTEXT.set(current)
+    token = _CONTEXT.set(tuple(current.items()))
     try:
         yield
     finally:
         _CONTEXT.reset(token)
 
 
-def current_context() -> dict[str, str]:
-    return dict(_CONTEXT.get())
-
-
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

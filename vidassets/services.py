@@ -10,20 +10,23 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from vidassets.cache import ResultCache
-from vidassets.concurrency import Slots, make_slots
-from vidassets.limits import RateLimiter, make_limiter, redis_client
+from vidassets.limits.rate import RateLimiter, make_limiter, redis_client
+from vidassets.limits.slots import Slots, make_slots
+from vidassets.media.config import configure as configure_media
 from vidassets.net.guard import AddressPolicy
-from vidassets.settings import Settings
+from vidassets.settings import Settings, media_config
 from vidassets.storage.artefacts import ArtefactStore, LocalArtefactStore, S3ArtefactStore, s3_client
+from vidassets.storage.cache import ResultCache
 from vidassets.storage.crypto import SecretBox
 from vidassets.storage.repo import ExecutionRepository
+from vidassets.storage.webhook_repo import WebhookRepository
 
 
 @dataclass
 class Services:
     settings: Settings
     repo: ExecutionRepository
+    webhooks: WebhookRepository  # the webhook outbox: deliveries and their attempts
     store: ArtefactStore
     box: SecretBox
     policy: AddressPolicy
@@ -41,6 +44,7 @@ def settings_s3_client(s: Settings) -> Any:
 
 
 def build_services(settings: Settings) -> Services:
+    configure_media(media_config(settings))
     key = settings.encryption_key()
     if settings.artefact_store == "s3":
         s = settings
@@ -51,6 +55,7 @@ def build_services(settings: Settings) -> Services:
     return Services(
         settings=settings,
         repo=ExecutionRepository(settings.resolved_database_url),
+        webhooks=WebhookRepository(settings.resolved_database_url),
         store=store,
         box=SecretBox(key),
         policy=AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist)),

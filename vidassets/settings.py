@@ -13,10 +13,13 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from vidassets.media.config import MediaConfig
 
 
 class Settings(BaseSettings):
@@ -51,7 +54,6 @@ class Settings(BaseSettings):
     dagster_graphql_url: str = "http://127.0.0.1:3001/graphql"
     dagster_location_name: str = "vidassets"
     dagster_repository_name: str = "__repository__"
-    dagster_job_name: str = "execute_plan"
     dagster_timeout_s: float = 10.0
     # How long the API waits after committing an execution before the reconciliation sensor
     # considers it "not launched" and launches it itself.
@@ -68,6 +70,13 @@ class Settings(BaseSettings):
     # A preview strip (contact sheet) per output, shown in the Dagster UI and the API.
     contact_sheets: bool = True
     media_timeout_s: float = 1800.0
+    # ffmpeg: the binary (default: ffmpeg on PATH, else the imageio-ffmpeg wheel's), how many run
+    # at once per process (default: one per two cores), x264 preset and CRF, a ceiling per run.
+    ffmpeg: str | None = None
+    ffmpeg_slots: int | None = Field(default=None, ge=1, le=64)
+    ffmpeg_preset: str | None = None
+    ffmpeg_crf: int | None = Field(default=None, ge=0, le=51)
+    ffmpeg_timeout: float | None = Field(default=None, gt=0)
     work_dir: Path | None = None
 
     # URL fetching (media imports, audio tracks, subtitle files).
@@ -169,3 +178,11 @@ class Settings(BaseSettings):
 @functools.lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def media_config(settings: Settings) -> MediaConfig:
+    """The media layer's knobs from these settings (applied by :func:`vidassets.services.build_services`)."""
+    from vidassets.media.config import MediaConfig
+
+    return MediaConfig(ffmpeg=settings.ffmpeg, slots=settings.ffmpeg_slots, preset=settings.ffmpeg_preset,
+                       crf=settings.ffmpeg_crf, timeout_s=settings.ffmpeg_timeout)

@@ -59,7 +59,7 @@ class Stack:
         self.procs[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
                                             start_new_session=True)
 
-    def start(self, *, dagster: bool = True, api: bool = True) -> "Stack":
+    def start(self, *, dagster: bool = True, api: bool = True) -> Stack:
         bin_dir = Path(sys.executable).parent
         if dagster:
             self._spawn("dagster", [str(bin_dir / "dagster"), "dev", "-w", str(ROOT / "workspace.yaml"),
@@ -134,7 +134,7 @@ class Stack:
             proc.wait()
         self.procs.clear()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self
 
     def __exit__(self, *exc: object) -> None:

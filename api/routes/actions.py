@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
 from api.deps import LaunchQueueDep, ServicesDep, TenantDep
 from api.errors import ApiError
 from api.routes.executions import load_execution
-from api.schemas import ActionAccepted, CacheCleared, ErrorResponse, WebhookAttemptPublic, WebhookDeliveriesPublic, WebhookDeliveryPublic
+from api.schemas import (
+    ActionAccepted,
+    CacheCleared,
+    ErrorResponse,
+    WebhookAttemptPublic,
+    WebhookDeliveriesPublic,
+    WebhookDeliveryPublic,
+)
 from vidassets.storage.repo import TERMINAL_STATUSES
-from vidassets.storage.webhook_repo import WebhookRepository
 from vidassets.webhooks.events import enqueue_event
 
 router = APIRouter(tags=["executions"])
-_ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}}
 
 
 @router.post("/api/execute/{execution_id}/cancel", response_model=ActionAccepted, status_code=202, responses=_ERRORS,
@@ -29,7 +37,7 @@ def cancel_execution(execution_id: str, services: ServicesDep, tenant: TenantDep
         if services.repo.fail_if_active(execution_id, "cancelled", "execution cancelled", "cancelled"):
             enqueue_event(services, execution_id)
     fresh = load_execution(services, execution_id, tenant)
-    return ActionAccepted(id=execution_id, status=fresh.status,  # type: ignore[arg-type]
+    return ActionAccepted(id=execution_id, status=fresh.status,
                           jobs=[j.job_id for j in fresh.jobs if j.status not in ("completed",)])
 
 
@@ -50,11 +58,11 @@ def retry_execution(execution_id: str, services: ServicesDep, launches: LaunchQu
             summary="Webhook deliveries of an execution, with every attempt")
 def list_webhooks(execution_id: str, services: ServicesDep, tenant: TenantDep) -> WebhookDeliveriesPublic:
     load_execution(services, execution_id, tenant)
-    outbox = WebhookRepository(services.settings.resolved_database_url)
+    outbox = services.webhooks
     data = [WebhookDeliveryPublic(
-        id=d.id, event=d.event, url=d.url.split("?", 1)[0], status=d.status,  # type: ignore[arg-type]
+        id=d.id, event=d.event, url=d.url.split("?", 1)[0], status=d.status,
         attempts=[WebhookAttemptPublic(attempt=a.attempt, startedAt=a.started_at, statusCode=a.status_code,
-                                       latencyMs=round(a.latency_ms, 1), error=a.error, outcome=a.outcome)  # type: ignore[arg-type]
+                                       latencyMs=round(a.latency_ms, 1), error=a.error, outcome=a.outcome)
                   for a in attempts],
         nextAttemptAt=d.next_attempt_at if d.status == "pending" else None, createdAt=d.created_at,
         deliveredAt=d.delivered_at,
@@ -68,7 +76,7 @@ def redeliver_webhooks(execution_id: str, services: ServicesDep, tenant: TenantD
     row = load_execution(services, execution_id, tenant)
     if not row.webhook_url:
         raise ApiError(409, "this execution has no webhook URL", "conflict")
-    outbox = WebhookRepository(services.settings.resolved_database_url)
+    outbox = services.webhooks
     if not outbox.redeliver(execution_id):
         if row.status not in TERMINAL_STATUSES or enqueue_event(services, execution_id) is None:
             raise ApiError(409, "nothing to deliver yet: the execution has not ended", "conflict")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
@@ -14,8 +14,9 @@ from api.presenters import execution_public, execution_summary
 from api.schemas import ErrorResponse, ExecutionAccepted, ExecutionPublic, ExecutionsPublic, ExecutionStatus
 from vidassets.plan import PlanCreate
 from vidassets.plan.models import EXECUTION_ID_PATTERN
+from vidassets.runs.submit import SubmissionError, accept
 from vidassets.services import Services
-from vidassets.submissions import SubmissionError, accept
+from vidassets.storage.models import ExecutionRow
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
@@ -23,8 +24,9 @@ router = APIRouter(tags=["executions"])
 # handing the database a NUL or other bytes it refuses).
 EXECUTION_ID = re.compile(EXECUTION_ID_PATTERN)
 
-_ERRORS = {404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-           422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
+    422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
 
 
 @router.post("/api/execute", status_code=202, response_model=ExecutionAccepted, responses=_ERRORS,
@@ -53,11 +55,11 @@ async def submit_execution(
         launches.submit(row.id)  # a variant waiting for its base is launched by the sensor later
     status_url = f"{services.settings.public_base_url}/api/execute/{row.id}/status"
     response.headers["Location"] = status_url
-    return ExecutionAccepted(id=row.id, executionId=row.id, status=row.status, createdAt=row.created_at,  # type: ignore[arg-type]
+    return ExecutionAccepted(id=row.id, executionId=row.id, status=row.status, createdAt=row.created_at,
                              statusUrl=status_url)
 
 
-def load_execution(services: Services, execution_id: str, tenant: str):  # type: ignore[no-untyped-def]
+def load_execution(services: Services, execution_id: str, tenant: str) -> ExecutionRow:
     row = services.repo.get(execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
     if row is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")

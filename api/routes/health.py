@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import LauncherDep, ServicesDep
-from vidassets.limits import redis_client
+from vidassets.limits.rate import redis_client
 from vidassets.storage.db import ping
 
 router = APIRouter(tags=["health"])
@@ -20,11 +22,12 @@ def health() -> dict[str, str]:
 @router.get("/ready", summary="Readiness: database, Redis, object store and Dagster reachable")
 def ready(services: ServicesDep, launcher: LauncherDep) -> JSONResponse:
     checks: dict[str, dict[str, str]] = {}
-    probes = [("database", lambda: ping(services.settings.resolved_database_url)),
+    probes: list[tuple[str, Callable[[], object]]] = [("database", lambda: ping(services.settings.resolved_database_url)),
               ("objectStore", services.store.check),
               ("dagster", launcher.ping)]
-    if services.settings.redis_url:
-        probes.append(("redis", lambda: redis_client(services.settings.redis_url).ping()))
+    redis_url = services.settings.redis_url
+    if redis_url:
+        probes.append(("redis", lambda: redis_client(redis_url).ping()))
     for name, probe in probes:
         try:
             probe()

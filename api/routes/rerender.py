@@ -8,9 +8,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import LauncherDep, ServicesDep, TenantDep
 from api.errors import ApiError
 from api.schemas import ErrorResponse, RerenderAccepted, RerenderRequest
-from vidassets.launcher import LaunchError
 from vidassets.plan.operations import AssetKind
-from vidassets.rerender import launch_rerender, parse_since, plan_rerender
+from vidassets.runs.launch import LaunchError
+from vidassets.runs.rerender import launch_rerender, parse_since, plan_rerender
 
 router = APIRouter(tags=["rerender"])
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Receiver
-from vidassets.settings import Settings
 from vidassets.webhooks.deliver import WebhookDeliverer
 
 
@@ -78,8 +76,12 @@ def test_base_execution_reuse_is_recorded(client: TestClient) -> None:
         {"id": "b", "type": "generate", "params": {"prompt": "two", "duration": 1}},
         {"id": "cut", "type": "merge", "params": {}, "dependsOn": ["a", "b"]},
     ]}).json()["id"]
-    unfinished = client.post("/api/execute", json={**plan("a"), "baseExecutionId": base})
+    documented = {"executionPlan": {"jobs": [{"id": "a", "operation": "generate", "params": {"prompt": "one"}}]},
+                  "options": {"baseExecutionId": base}}
+    unfinished = client.post("/api/execute", json=documented)
     assert unfinished.status_code == 409 and unfinished.json()["code"] == "base_not_completed"
+    waiting = client.post("/api/execute", json={**plan("a"), "baseExecutionId": base})  # the SDK's variants wait
+    assert waiting.status_code == 202 and waiting.json()["status"] == "pending"
     _complete(client, base)
     variant = client.post("/api/execute", json={"jobs": [
         {"id": "a", "type": "generate", "params": {"prompt": "one", "duration": 1}},          # same → reused

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from vidassets.settings import Settings
-
 
 def gen(job_id: str, **params: Any) -> dict[str, Any]:
     return {"id": job_id, "type": "generate", "params": {"prompt": f"clip {job_id}", "duration": 1, **params}}

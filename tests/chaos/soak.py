@@ -17,7 +17,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -48,7 +47,7 @@ def rss_mb(pid: int) -> float:
 
 def children_named(root_pid: int, needle: str) -> list[int]:
     out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
-    return [int(l.split()[0]) for l in out.splitlines()[1:] if needle in l]
+    return [int(line.split()[0]) for line in out.splitlines()[1:] if needle in line]
 
 
 def main() -> int:

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.dagster_defs.test_assets import _materialize, instance  # noqa: F401 - fixture
+from tests.dagster_defs.test_assets import _materialize
 from tests.helpers import five_op_plan, submit
 from tests.plan_shapes import Expect, Shape, assert_media_matches, media_plans, named_shapes
 from vidassets import media
-from vidassets.dagster.assets import MODE_TAG
+from vidassets.contract import MODE_RESUME, MODE_TAG
 from vidassets.services import get_services
 
 pytestmark = pytest.mark.usefixtures("settings_in_env")
@@ -29,7 +29,7 @@ def backend() -> str:
 
 def _run(instance: dg.DagsterInstance, body: dict[str, Any]) -> tuple[str, dg.ExecuteInProcessResult]:
     eid = submit(get_services(), body)
-    return eid, _materialize(instance, eid, tags={MODE_TAG: "resume"})
+    return eid, _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME})
 
 
 def _check_roots(eid: str, expect: dict[str, Expect], tmp: Path) -> None:

@@ -2,42 +2,34 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 import pytest
 
 from tests.helpers import five_op_plan, submit
-from vidassets.dagster.assets import MODE_TAG, render_plan
+from vidassets.contract import DATA_VERSION_TAG, JOB_NAME, MODE_RESUME, MODE_TAG
+from vidassets.dagster.assets import render_plan
 from vidassets.dagster.definitions import defs
-from vidassets.dagster.jobs import EXECUTE_PLAN_JOB
 from vidassets.dagster.partitions import executions_partitions
-from vidassets.dagster.resources import StorageResource, VideoProviderResource
+from vidassets.dagster.resources import LocalRendererResource, StorageResource
 from vidassets.services import get_services
+from vidassets.settings import get_settings
 
 KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]
 TRANSFORMS = ["merged_cut", "reframed", "lipsynced", "subtitled"]
-
-
-@pytest.fixture
-def instance(tmp_path: Path):  # type: ignore[no-untyped-def]
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    with dg.instance_for_test(temp_dir=str(home)) as inst:
-        yield inst
 
 
 def _materialize(instance, eid: str, selection=None, tags=None):  # type: ignore[no-untyped-def]
     instance.add_dynamic_partitions(executions_partitions.name, [eid])
     return dg.materialize(
         [render_plan], instance=instance, partition_key=eid, selection=selection, raise_on_error=False,
-        resources={"storage": StorageResource(), "provider": VideoProviderResource()}, tags=tags or {},
+        resources={"storage": StorageResource.from_settings(get_settings()), "provider": LocalRendererResource()},
+        tags=tags or {},
     )
 
 
 def test_definitions_declare_a_graph_true_for_every_plan_shape() -> None:
     repo = defs.get_repository_def()
-    job = defs.resolve_job_def(EXECUTE_PLAN_JOB)
+    job = defs.resolve_job_def(JOB_NAME)
     assert job.partitions_def == executions_partitions
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
@@ -53,7 +45,7 @@ def test_definitions_declare_a_graph_true_for_every_plan_shape() -> None:
 def test_a_run_materialises_each_kind_with_metadata(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
     services = get_services()
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    result = _materialize(instance, eid, tags={MODE_TAG: "resume"})
+    result = _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME})
     assert result.success
     mats = result.get_asset_materialization_events()
     assert [m.asset_key.to_user_string() for m in mats] == KINDS
@@ -63,7 +55,7 @@ def test_a_run_materialises_each_kind_with_metadata(settings_in_env, instance, m
         md = mat.metadata
         assert md["step_count"].value >= 1 and md["size_bytes"].value > 0
         assert md["resolution"].value and md["provider"].value
-        assert mat.tags and mat.tags.get("dagster/data_version")
+        assert mat.tags and mat.tags.get(DATA_VERSION_TAG)
     sub = instance.get_latest_materialization_event(dg.AssetKey("subtitled"))
     assert sub.asset_materialization.metadata["job_ids"].value == ["caps"]
     delivered = instance.get_latest_materialization_event(dg.AssetKey("delivered")).asset_materialization
@@ -78,7 +70,7 @@ def test_a_run_materialises_each_kind_with_metadata(settings_in_env, instance, m
 def test_ui_style_subset_rematerialises_one_kind(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
     services = get_services()
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    assert _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME}).success
     again = _materialize(instance, eid, selection=[dg.AssetKey("subtitled")])  # no mode tag: re-render
     assert again.success
     # The root is downstream of the subtitles: ``delivered`` is touched too (a runtime materialisation).
@@ -90,7 +82,7 @@ def test_ui_style_subset_rematerialises_one_kind(settings_in_env, instance, medi
 def test_failed_execution_fails_the_run(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
     services = get_services()
     eid = submit(services, {"jobs": [{"id": "bad", "type": "generate", "params": {"url": f"{media_url}/notes.mp4"}}]})
-    result = _materialize(instance, eid, tags={MODE_TAG: "resume"})
+    result = _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME})
     assert not result.success
     row = services.repo.get(eid)
     assert row.status == "failed" and row.error_code == "invalid_media"
@@ -104,7 +96,7 @@ def test_asset_checks_pass_on_good_output_and_fail_on_a_broken_one(settings_in_e
 
     services = get_services()
     good = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    result = _materialize(instance, good, tags={MODE_TAG: "resume"})
+    result = _materialize(instance, good, tags={MODE_TAG: MODE_RESUME})
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == 21 and all(e.passed for e in evaluations), [
         (e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
@@ -119,7 +111,7 @@ def test_asset_checks_pass_on_good_output_and_fail_on_a_broken_one(settings_in_e
     plan = five_op_plan(f"{media_url}/voice.m4a")
     plan["executionPlan"]["jobs"][0]["params"]["seed"] = 99  # not served from the result cache
     bad = submit(services, plan)
-    result = _materialize(instance, bad, tags={MODE_TAG: "resume"})
+    result = _materialize(instance, bad, tags={MODE_TAG: MODE_RESUME})
     assert result.success  # checks warn; they do not fail the run
     failed = {(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed}
     assert ("reframed", "resolution") in failed
@@ -140,7 +132,7 @@ def test_rematerialising_after_a_renderer_bump_updates_the_api_and_sends_a_webho
     plan = five_op_plan(f"{media_url}/voice.m4a")
     plan["options"] = {"webhookUrl": receiver.url, "webhookSecret": "s3cret"}
     eid = submit(services, plan)
-    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    assert _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME}).success
     WebhookDeliverer(services).deliver_due()
     first_key = services.repo.get(eid).result["key"]
 
@@ -163,7 +155,7 @@ def test_checks_can_be_evaluated_from_stored_results(settings_in_env, instance, 
 
     services = get_services()
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    assert _materialize(instance, eid, tags={MODE_TAG: "resume"}).success
+    assert _materialize(instance, eid, tags={MODE_TAG: MODE_RESUME}).success
     wanted = {dg.AssetCheckKey(dg.AssetKey("reframed"), n) for n in ("decodable", "duration", "resolution", "audio")}
     results = list(stored_check_results(services, eid, wanted))
     assert {r.check_name for r in results} == {"decodable", "duration", "resolution", "audio"}
@@ -173,12 +165,12 @@ def test_checks_can_be_evaluated_from_stored_results(settings_in_env, instance, 
 def test_a_variant_materialisation_names_its_base_with_the_same_data_version(settings_in_env, instance, media_url: str) -> None:  # type: ignore[no-untyped-def]
     services = get_services()
     base = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    assert _materialize(instance, base, tags={MODE_TAG: "resume"}).success
+    assert _materialize(instance, base, tags={MODE_TAG: MODE_RESUME}).success
     plan = five_op_plan(f"{media_url}/voice.m4a")
     plan["executionPlan"]["jobs"][-1]["params"]["text"] = "variant caption"
     plan["options"] = {"baseExecutionId": base}
     variant = submit(services, plan)
-    result = _materialize(instance, variant, tags={MODE_TAG: "resume"})
+    result = _materialize(instance, variant, tags={MODE_TAG: MODE_RESUME})
     mats = {m.asset_key.to_user_string(): m.materialization for m in result.get_asset_materialization_events()}
     assert set(mats) == set(KINDS)
     clips = mats["generated_clips"]
@@ -187,5 +179,5 @@ def test_a_variant_materialisation_names_its_base_with_the_same_data_version(set
     assert clips.metadata["ran_in_this_run"].value == []
     base_clips = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("generated_clips"), asset_partitions=[base]), limit=1).records[0]
-    assert clips.tags["dagster/data_version"] == base_clips.asset_materialization.tags["dagster/data_version"]
+    assert clips.tags[DATA_VERSION_TAG] == base_clips.asset_materialization.tags[DATA_VERSION_TAG]
     assert mats["subtitled"].metadata["ran_in_this_run"].value == ["caps"]

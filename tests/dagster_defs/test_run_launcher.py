@@ -13,11 +13,11 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster import DagsterInstance, DagsterRunStatus
-from dagster._core.launcher.base import WorkerStatus
-from dagster._core.storage.dagster_run import DagsterRun
+from dagster import DagsterInstance, DagsterRun, DagsterRunStatus
 
-from vidassets.dagster.run_launcher import WORKER_TAG, ForkserverRunLauncher
+from vidassets.contract import RUN_WORKER_TAG as WORKER_TAG
+from vidassets.dagster.embedded._dagster_internals import WorkerStatus
+from vidassets.dagster.embedded.run_launcher import ForkserverRunLauncher
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -31,8 +32,10 @@ def _port() -> int:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data = tmp_path_factory.mktemp("stack") / "data"
     api_port, dagster_port = _port(), _port()
+    # The re-render schedule (stopped unless a test starts it) ticks every minute here.
     settings = embedded_settings(data, public_base_url=f"http://127.0.0.1:{api_port}",
-                                 dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0)
+                                 dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0,
+                                 rerender_cron="* * * * *")
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
     s = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=data / "logs")
     s.api_key = ApiKeyRepository(settings.resolved_database_url).create("e2e", "tests")[0]
@@ -112,11 +115,12 @@ def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, api
     assert status["result"]["aspectRatio"] == "9:16"
 
     # The five assets carry this execution's partition and metadata in Dagster.
+    partition = f'"{eid}"'
     data = graphql(stack, """
       query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
         assetKey { path }
-        assetMaterializations(partitions: [%s]) { partition runId metadataEntries { label } }
-      } }""" % f'"{eid}"', {"keys": [{"path": [k]} for k in
+        assetMaterializations(partitions: [""" + partition + """]) { partition runId metadataEntries { label } }
+      } }""", {"keys": [{"path": [k]} for k in
                                ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]]})
     nodes = {n["assetKey"]["path"][0]: n for n in data["assetNodes"]}
     assert len(nodes) == 6
@@ -143,9 +147,9 @@ def test_sdk_wire_format_and_an_invalid_plan(api: httpx.Client) -> None:
 
 def test_committed_but_unlaunched_execution_is_launched_by_the_sensor(stack: Stack, api: httpx.Client) -> None:
     """What happens when the API dies between commit and launch: the sensor launches it."""
+    from vidassets.runs.submit import accept
     from vidassets.services import build_services
     from vidassets.settings import Settings
-    from vidassets.submissions import accept
 
     settings = Settings(data_dir=Path(stack.env["VIDASSETS_DATA_DIR"]))
     services = build_services(settings)
@@ -214,7 +218,7 @@ def test_rerender_endpoint_launches_a_backfill_that_rerenders_stale_outputs(stac
 
 
 def test_the_python_sdk_against_the_real_stack(stack: Stack, media_url: str) -> None:
-    from vidassets.sdk import compose, generate_video, media, merge
+    from vidassets_sdk import compose, generate_video, media, merge
 
     cut = merge(generate_video(prompt="sdk one", duration=1, resolution="320x180"),
                 media(f"{media_url}/clip.mp4"), transition="fade", transition_duration=0.25)
@@ -250,38 +254,49 @@ def test_cancel_a_running_execution_over_http(api: httpx.Client) -> None:
     assert again["status"] == "failed" and again["errorCode"] == "cancelled"
 
 
-def test_one_schedule_tick_rerenders_stale_outputs(stack: Stack, api: httpx.Client,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import dagster as dg
+_SCHEDULE = """
+mutation($selector: ScheduleSelector!) {
+  %s(scheduleSelector: $selector) {
+    __typename
+    ... on ScheduleStateResult { scheduleState { status } }
+    ... on PythonError { message }
+  }
+}"""
 
-    from vidassets.dagster.resources import StorageResource
-    from vidassets.dagster.schedules import build_rerender_schedule
-    from vidassets.services import get_services
-    from vidassets.settings import get_settings
+
+def test_one_schedule_tick_rerenders_stale_outputs(stack: Stack, api: httpx.Client) -> None:
+    """The re-render schedule, started in the running stack, ticks (every minute here); the run it
+    requests re-renders only the stale kind of the stale execution."""
+    from vidassets.contract import MODE_RERENDER, MODE_TAG, PARTITION_TAG, RERENDER_SCHEDULE_NAME, RERENDER_TAG
+    from vidassets.services import build_services
+    from vidassets.settings import Settings
 
     jobs = [{"id": "g", "type": "generate", "params": {"prompt": "scheduled", "duration": 1, "resolution": "160x90"}},
             {"id": "r", "type": "reframe", "params": {"aspectRatio": "1:1"}, "dependsOn": ["g"]}]
     eid = api.post("/api/execute", json={"jobs": jobs}).json()["executionId"]
     assert wait_terminal(api, eid)["status"] == "completed"
-    for name in ("VIDASSETS_DATA_DIR", "VIDASSETS_DAGSTER_GRAPHQL_URL"):
-        monkeypatch.setenv(name, stack.env[name])
-    monkeypatch.setenv("VIDASSETS_RERENDER_KINDS", '["reframed"]')
-    monkeypatch.setenv("VIDASSETS_RERENDER_WINDOW", "1d")
-    get_settings.cache_clear()
-    get_services.cache_clear()
+    services = build_services(Settings(data_dir=Path(stack.env["VIDASSETS_DATA_DIR"])))
+    job = next(j for j in services.repo.jobs(eid) if j.job_id == "r")
+    services.repo.job_completed(eid, "r", {**job.result, "rendererVersion": "0"})  # made by an older renderer
+
+    selector = {"repositoryLocationName": "vidassets", "repositoryName": "__repository__",
+                "scheduleName": RERENDER_SCHEDULE_NAME}
+    started = graphql(stack, _SCHEDULE % "startSchedule", {"selector": selector})["startSchedule"]
+    assert started["__typename"] == "ScheduleStateResult", started
     try:
-        services = get_services()
-        job = next(j for j in services.repo.jobs(eid) if j.job_id == "r")
-        services.repo.job_completed(eid, "r", {**job.result, "rendererVersion": "0"})  # made by an older renderer
-        schedule = build_rerender_schedule()
-        with dg.build_schedule_context(resources={"storage": StorageResource()}) as context:
-            outcome = schedule(context)
-        assert "launched 1 backfill" in outcome.skip_message
         wait_rerendered(services, eid, "r")
-        assert {j.job_id: j.attempts for j in services.repo.jobs(eid)} == {"g": 1, "r": 2}
     finally:
-        get_settings.cache_clear()
-        get_services.cache_clear()
+        reset = graphql(stack, _SCHEDULE % "resetSchedule", {"selector": selector})["resetSchedule"]
+        assert reset == {"__typename": "ScheduleStateResult", "scheduleState": {"status": "STOPPED"}}
+    assert {j.job_id: j.attempts for j in services.repo.jobs(eid)} == {"g": 1, "r": 2}
+    runs = graphql(stack, """
+      query($filter: RunsFilter) { runsOrError(filter: $filter) { ... on Runs { results {
+        tags { key value } assetSelection { path } } } } }""",
+                   {"filter": {"tags": [{"key": PARTITION_TAG, "value": eid}]}})["runsOrError"]["results"]
+    scheduled = [r for r in runs if {"key": "dagster/schedule_name", "value": RERENDER_SCHEDULE_NAME} in r["tags"]]
+    assert len(scheduled) == 1 and scheduled[0]["assetSelection"] == [{"path": ["reframed"]}]
+    tags = {t["key"]: t["value"] for t in scheduled[0]["tags"]}
+    assert tags[MODE_TAG] == MODE_RERENDER and tags[RERENDER_TAG] == "schedule"
 
 
 def _root_media(status: dict[str, Any], tmp_path: Path) -> dict[str, media.MediaInfo]:

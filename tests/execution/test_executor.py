@@ -8,14 +8,12 @@ from pathlib import Path
 
 from tests.helpers import five_op_plan, submit
 from vidassets import media
-from vidassets.execution.executor import PlanExecutor, RunSummary
+from vidassets.execution.executor import PlanExecutor
 from vidassets.plan import AssetKind
 
 
 def _run(executor: PlanExecutor, eid: str, **kwargs):  # type: ignore[no-untyped-def]
-    summary = RunSummary("completed")
-    done = list(executor.execute(eid, kwargs.pop("run_id", "run-1"), summary=summary, **kwargs))
-    return done, summary
+    return executor.run_to_end(eid, kwargs.pop("run_id", "run-1"), **kwargs)
 
 
 def test_five_operations_produce_a_checked_output(services, executor, media_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +63,7 @@ def test_rerender_of_the_last_kind_reruns_only_its_jobs(services, executor, medi
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
     _run(executor, eid)
     done, summary = _run(executor, eid, run_id="run-ui", kinds=[AssetKind.SUBTITLED], mode="rerender")
-    assert summary.status == "completed" and summary.ran == ["caps"]
+    assert summary.status == "completed" and list(summary.ran) == ["caps"]
     assert [d.kind for d in done] == [AssetKind.SUBTITLED, AssetKind.DELIVERED]  # caps is the root
     attempts = {j.job_id: j.attempts for j in services.repo.jobs(eid)}
     assert attempts == {"a": 1, "b": 1, "cut": 1, "tall": 1, "voice": 1, "caps": 2}
@@ -167,7 +165,7 @@ def test_a_variant_runs_only_its_new_jobs(services, executor, media_url: str) ->
     variant_plan["options"] = {"baseExecutionId": base}
     variant = submit(services, variant_plan)
     done, s2 = _run(executor, variant)
-    assert s2.status == "completed" and s2.ran == ["caps"]  # nothing shared was rendered again
+    assert s2.status == "completed" and list(s2.ran) == ["caps"]  # nothing shared was rendered again
     base_jobs = {j.job_id: j.result for j in services.repo.jobs(base)}
     results = {j.job_id: j.result for j in services.repo.jobs(variant)}
     for shared in ("a", "b", "cut", "tall", "voice"):

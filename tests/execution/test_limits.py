@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vidassets.concurrency import FileSlots, RedisSlots, SlotTimeout
-from vidassets.limits import MemoryRateLimiter, RedisRateLimiter, redis_client
+from vidassets.limits.rate import MemoryRateLimiter, RedisRateLimiter, redis_client
+from vidassets.limits.slots import FileSlots, RedisSlots, SlotTimeout
 
 
 def _limiters(redis_test_db: str):  # type: ignore[no-untyped-def]

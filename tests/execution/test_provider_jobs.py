@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.helpers import submit
 from tests.providers.fakes import FakeReplicate
-from vidassets.execution.executor import PlanExecutor, RunSummary
+from vidassets.execution.executor import PlanExecutor
 from vidassets.execution.operations import OperationRunner
 from vidassets.providers import default_registry
 from vidassets.services import build_services
@@ -38,8 +38,7 @@ def test_generate_lipsync_and_transcription_through_a_provider(settings, replica
          "dependsOn": ["gen"]},
     ], "providerApiKeys": {"replicate": KEY}})
     caplog.set_level(logging.DEBUG)
-    summary = RunSummary("completed")
-    list(executor.execute(eid, "run-p", summary=summary))
+    _, summary = executor.run_to_end(eid, "run-p")
     assert summary.status == "completed", summary.failures
     jobs = {j.job_id: j for j in services.repo.jobs(eid)}
     assert jobs["gen"].result["provider"] == "replicate" and jobs["gen"].result["model"] == "acme/video-1"
@@ -50,9 +49,8 @@ def test_generate_lipsync_and_transcription_through_a_provider(settings, replica
     assert KEY not in str([j.result for j in jobs.values()])
 
     # Resumed or retried: finished provider jobs are never submitted again.
-    summary = RunSummary("completed")
-    list(executor.execute(eid, "run-p2", summary=summary))
-    assert summary.ran == [] and len(replicate.seen("POST", r"/v1/.*predictions")) == 2
+    _, summary = executor.run_to_end(eid, "run-p2")
+    assert list(summary.ran) == [] and len(replicate.seen("POST", r"/v1/.*predictions")) == 2
 
 
 def test_a_provider_auth_error_fails_the_job_at_once(settings, replicate: FakeReplicate) -> None:  # type: ignore[no-untyped-def]
@@ -64,8 +62,7 @@ def test_a_provider_auth_error_fails_the_job_at_once(settings, replicate: FakeRe
     replicate.fault("POST", r"/v1/.*predictions", Reply(401, {"detail": "Invalid token."}))
     eid = submit(services, {"jobs": [{"id": "gen", "type": "generate",
                                       "params": {"provider": "replicate", "prompt": "x", "apiKey": "r8_bad_key_000000"}}]})
-    summary = RunSummary("completed")
-    list(executor.execute(eid, "run-a", summary=summary))
+    _, summary = executor.run_to_end(eid, "run-a")
     assert summary.failures["gen"].code == "provider_auth"
     assert len(replicate.seen("POST", r"/v1/.*predictions")) == 1  # not retried
     assert "r8_bad_key_000000" not in summary.failures["gen"].message

@@ -7,10 +7,9 @@ import datetime as dt
 import pytest
 
 from tests.helpers import five_op_plan, submit
-from vidassets.execution.executor import RunSummary
 from vidassets.plan import AssetKind
 from vidassets.plan import operations as ops
-from vidassets.rerender import parse_since, plan_rerender
+from vidassets.runs.rerender import parse_since, plan_rerender
 
 
 def test_parse_since() -> None:
@@ -25,8 +24,7 @@ def test_parse_since() -> None:
 def test_renderer_bump_and_changed_inputs_make_outputs_stale(services, executor, media_url: str,  # type: ignore[no-untyped-def]
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     eid = submit(services, five_op_plan(f"{media_url}/voice.m4a"))
-    summary = RunSummary("completed")
-    list(executor.execute(eid, "r1", summary=summary))
+    _, summary = executor.run_to_end(eid, "r1")
     executor.finalize(eid, summary)
     db = services.settings.resolved_database_url
     all_kinds = list(AssetKind)
@@ -48,6 +46,6 @@ def test_renderer_bump_and_changed_inputs_make_outputs_stale(services, executor,
     assert plan.partitions == {eid: {AssetKind.LIPSYNCED}}
     assert plan.reasons[(eid, "voice")] == "an input was re-rendered"
     # Outside the window, or another tenant's: not picked up.
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
     assert plan_rerender(db, all_kinds, dt.timedelta(days=1), now=later).partitions == {}
     assert plan_rerender(db, all_kinds, dt.timedelta(days=1), tenant_id="nobody").partitions == {}

@@ -8,9 +8,9 @@ import pytest
 
 from tests.helpers import five_op_plan, submit
 from vidassets.dagster.sensors import _base_ready
-from vidassets.execution.executor import PlanExecutor, RunSummary
+from vidassets.execution.executor import PlanExecutor
 from vidassets.plan import PlanCreate
-from vidassets.submissions import SubmissionError, accept
+from vidassets.runs.submit import SubmissionError, accept
 
 
 def _sdk_variant(base_plan: dict, base_id: str, media_url: str) -> dict:
@@ -30,17 +30,15 @@ def test_a_variant_of_a_running_base_waits_then_reuses_it(services, executor: Pl
     variant = accepted.row.id
     assert not _base_ready(services, services.repo.get(variant))  # base still pending: keep waiting
 
-    summary = RunSummary("completed")
-    list(executor.execute(base, "run-base", summary=summary))
+    _, summary = executor.run_to_end(base, "run-base")
     assert executor.finalize(base, summary) == "completed"
     assert _base_ready(services, services.repo.get(variant))
     jobs = {j.job_id: j for j in services.repo.jobs(variant)}
     assert {jid for jid, j in jobs.items() if j.status == "completed"} == {"a", "b", "cut", "tall", "voice", "caps"}
     assert all(jobs[j].result["reusedFrom"] == base for j in ("a", "cut", "caps"))
 
-    second = RunSummary("completed")
-    list(executor.execute(variant, "run-variant", summary=second))
-    assert second.status == "completed" and second.ran == ["fr"]
+    _, second = executor.run_to_end(variant, "run-variant")
+    assert second.status == "completed" and list(second.ran) == ["fr"]
 
 
 def test_a_documented_format_variant_of_a_running_base_is_a_conflict(services, media_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -21,8 +21,8 @@ app with the SSRF guard on (``allow_private_urls=False``); the others to the emb
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 NO_BODY: Any = object()
 MAX_BODY = 1024 * 1024
@@ -222,14 +222,16 @@ def _corpus() -> list[Case]:
              raw=b'{"jobs":[{"id":"g","type":"generate","params":{"prompt":"\xc0\xaf"}}]}'))
     add(Case("UTF-8 BOM before a valid plan", S_202_OR_4XX, raw=b"\xef\xbb\xbf" + json.dumps(VALID).encode()))
     add(Case("UTF-16 encoded plan", S_202_OR_4XX, raw=json.dumps(VALID).encode("utf-16")))
-    add(Case("NaN duration", S_422, raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","duration":NaN}}]}'),
+    add(Case("NaN duration", S_422,
+             raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","duration":NaN}}]}'),
              code="invalid_plan"))
     add(Case("Infinity duration", S_422,
              raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","duration":Infinity}}]}')))
     add(Case("-Infinity seed", S_422,
              raw=raw_json('{"jobs":[{"id":"g","type":"generate","params":{"prompt":"x","seed":-Infinity}}]}')))
     add(Case("NaN volume", S_422,
-             raw=raw_json('{"jobs":[{"id":"l","type":"lipSync","params":{"url":"%s","audioUrl":"%s","volume":NaN}}]}' % (SRC, AUDIO))))
+             raw=raw_json('{"jobs":[{"id":"l","type":"lipSync","params":{"url":"' + SRC + '","audioUrl":"' + AUDIO
+                          + '","volume":NaN}}]}')))
     add(Case("NaN transition duration", S_422,
              raw=raw_json('{"jobs":[{"id":"a","type":"generate","params":{"prompt":"x"}},{"id":"m","type":"merge",'
                           '"params":{"transition":{"type":"fade","duration":NaN}},"dependsOn":["a"]}]}')))
@@ -289,7 +291,10 @@ def _corpus() -> list[Case]:
     add(Case("baseExecutionId unknown", S_404, body=plan(gen(), baseExecutionId="0123456789abcdef"), code="base_not_found"))
     add(Case("baseExecutionId of another tenant", S_404, body=plan(gen(), baseExecutionId="@foreign@"),
              code="base_not_found"))
-    add(Case("baseExecutionId not completed", S_409, body=plan(gen(), baseExecutionId="@own@"), code="base_not_completed"))
+    # The SDK's variants wait for a running base (its EXECUTION.md); documented-format clients get a 409.
+    add(Case("baseExecutionId not completed, SDK format", S_202, body=plan(gen(), baseExecutionId="@own@")))
+    add(Case("baseExecutionId not completed", S_409, body=documented(gen(), baseExecutionId="@own@"),
+             code="base_not_completed"))
 
     # -- job-level types -------------------------------------------------------------------------------------
     bad_ids: dict[str, Any] = {
@@ -384,7 +389,8 @@ def _corpus() -> list[Case]:
     add(Case("generate prompt is a number", S_422, body=plan(gen(prompt=5)), code="invalid_plan"))
     add(Case("generate prompt with a lone surrogate", S_422, body=plan(gen(prompt="a\ud800b")), code="invalid_plan"))
     add(Case("documented nested params", S_202,
-             body=plan({"id": "g", "type": "generate", "params": {"provider": "local", "params": {"prompt": "x", "duration": 1}}})))
+             body=plan({"id": "g", "type": "generate",
+                        "params": {"provider": "local", "params": {"prompt": "x", "duration": 1}}})))
     add(Case("documented nested params, bad duration", S_422,
              body=plan({"id": "g", "type": "generate", "params": {"params": {"prompt": "x", "duration": -1}}}),
              code="invalid_plan"))
@@ -511,9 +517,10 @@ def _corpus() -> list[Case]:
                 "apiKey": "r8_x", "image": "https://media.example.com/first.png", "aspect_ratio": "9:16",
                 "camera_fixed": True, "duration": 5}
     add(Case("non-unified generateVideo", S_202, body=plan({"id": "job1", "type": "generate", "params": seedance})))
-    add(Case("non-unified generateVideo, model options carry inputs", S_202, body=plan({"id": "job1", "type": "generate", "params": {
-        **seedance, "model": {"provider": "replicate", "modelId": "x/y", "options": {"prompt": "p", "seed": 3}},
-        "modelId": "x/y"}})))
+    add(Case("non-unified generateVideo, model options carry inputs", S_202,
+             body=plan({"id": "job1", "type": "generate", "params": {
+                 **seedance, "model": {"provider": "replicate", "modelId": "x/y", "options": {"prompt": "p", "seed": 3}},
+                 "modelId": "x/y"}})))
     for label, change in (("aspect_ratio 2:1", {"aspect_ratio": "2:1"}), ("duration 601", {"duration": 601}),
                           ("image to a metadata address", {"image": METADATA_URLS["aws"]}),
                           ("image not a URL", {"image": "file:///etc/passwd"}),
@@ -659,7 +666,8 @@ def _corpus() -> list[Case]:
         add(Case(f"list with {label}", S_422, method="GET", path=f"/api/executions?{query}", code="validation_error"))
     add(Case("list with repeated statuses", frozenset({200}), method="GET",
              path="/api/executions?status=pending&status=failed&status=pending"))
-    add(Case("artefact traversal", frozenset({403, 404}), method="GET", path="/api/artefacts/..%2F..%2Fetc%2Fpasswd?expires=1&sig=x"))
+    add(Case("artefact traversal", frozenset({403, 404}), method="GET",
+             path="/api/artefacts/..%2F..%2Fetc%2Fpasswd?expires=1&sig=x"))
     add(Case("artefact absolute path", frozenset({403, 404}), method="GET", path="/api/artefacts//etc/passwd?expires=1&sig=x"))
     add(Case("artefact NUL key", frozenset({403, 404}), method="GET", path="/api/artefacts/%00?expires=1&sig=x"))
     add(Case("artefact signature not ASCII", frozenset({403, 404}), method="GET",

@@ -13,7 +13,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_client
@@ -59,7 +58,8 @@ class CorpusRunner:
         if case.body is NO_BODY:
             return None
         text = json.dumps(case.body)  # ensure_ascii: lone surrogates travel as \ud800 escapes
-        return text.replace('"@own@"', json.dumps(self.ids["own"])).replace('"@foreign@"', json.dumps(self.ids["foreign"])).encode()
+        text = text.replace('"@own@"', json.dumps(self.ids["own"]))
+        return text.replace('"@foreign@"', json.dumps(self.ids["foreign"])).encode()
 
     def send(self, case: Case) -> httpx.Response:
         path = case.path

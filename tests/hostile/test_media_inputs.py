@@ -11,8 +11,9 @@ from __future__ import annotations
 import http.server
 import ipaddress
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpcore
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from tests.helpers import submit
 from tests.hostile.corpus import INJECTIONS, UNICODE
 from vidassets import media
-from vidassets.execution.executor import PlanExecutor, RunSummary
+from vidassets.execution.executor import PlanExecutor, RunOutcome
 from vidassets.execution.operations import OperationRunner
 from vidassets.net.fetch import FetchError, fetch_to_file
 from vidassets.net.guard import AddressPolicy
@@ -81,10 +82,9 @@ def executor(services: Services) -> PlanExecutor:
 
 
 def _run(services: Services, executor: PlanExecutor, jobs: list[dict[str, Any]],
-         submitted_by: Services | None = None) -> tuple[str, str, RunSummary]:
+         submitted_by: Services | None = None) -> tuple[str, str, RunOutcome]:
     eid = submit(submitted_by or services, {"jobs": jobs})
-    summary = RunSummary("completed")
-    list(executor.execute(eid, "run-hostile", summary=summary))
+    _, summary = executor.run_to_end(eid, "run-hostile")
     return eid, executor.finalize(eid, summary), summary
 
 

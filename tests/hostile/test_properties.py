@@ -116,7 +116,8 @@ shape_a = st.fixed_dictionaries(
     {"executionPlan": st.fixed_dictionaries({"jobs": jobs_strategy}, optional={"rootJobIds": st.lists(any_ids, max_size=3)})},
     optional={"options": st.fixed_dictionaries({}, optional={"webhookUrl": urls, "webhookSecret": st.text(max_size=5)})},
 )
-bodies = shape_clean | shape_clean | shape_b | shape_a | json_values | st.dictionaries(st.sampled_from(["jobs", "executionPlan", "options"]), json_values)
+bodies = (shape_clean | shape_clean | shape_b | shape_a | json_values
+          | st.dictionaries(st.sampled_from(["jobs", "executionPlan", "options"]), json_values))
 
 
 _OVERLAP = {"cut": 0.0, "fade": 0.5, "wipe": 0.25}  # the transitions valid_dags uses, and their lengths
@@ -136,7 +137,8 @@ def valid_dags(draw: st.DrawFn, max_jobs: int = 30) -> tuple[list[dict[str, Any]
     length: dict[str, float] = {}
     for i, jid in enumerate(ids):
         earlier = ids[:i]
-        kind = draw(st.sampled_from(["generate", "merge", "merge", "reframe", "lipSync", "addSubtitles"])) if earlier else "generate"
+        kinds = ["generate", "merge", "merge", "reframe", "lipSync", "addSubtitles"]
+        kind = draw(st.sampled_from(kinds)) if earlier else "generate"
         if kind == "generate":
             params: dict[str, Any] = {
                 "prompt": draw(st.text(alphabet=string.ascii_letters + " ':[]%{}\\", min_size=1, max_size=40).filter(str.strip)),
@@ -151,7 +153,7 @@ def valid_dags(draw: st.DrawFn, max_jobs: int = 30) -> tuple[list[dict[str, Any]
             params = {"transition": draw(st.sampled_from(["cut", "fade", {"type": "wipe", "duration": 0.25}]))}
             kind_name = params["transition"] if isinstance(params["transition"], str) else "wipe"
 
-            def merged(inputs: list[str]) -> float:
+            def merged(inputs: list[str], kind_name: str = kind_name) -> float:
                 return sum(length[d] for d in inputs) - _OVERLAP[kind_name] * (len(inputs) - 1)
 
             while len(deps) > 1 and merged(deps) > bounds.MAX_MERGED_S:
@@ -229,7 +231,7 @@ def test_a_back_edge_is_always_a_cycle_error(dag: tuple[list[dict[str, Any]], di
     assert cycles, outcome.issues
     path = cycles[0].message.removeprefix("dependency cycle: ").split(" -> ")
     assert len(path) >= 3 and path[0] == path[-1]
-    assert all(b in new_edges[a] for a, b in zip(path, path[1:]))  # a real cycle, following dependencies
+    assert all(b in new_edges[a] for a, b in zip(path, path[1:], strict=False))  # a real cycle, following dependencies
 
 
 @DAG_SETTINGS
@@ -294,7 +296,7 @@ def test_renaming_ids_does_not_change_the_verdict(body: dict[str, Any], rnd: Any
     names = sorted(_names(body))
     fresh = [f"renamed-{n}" for n in range(len(names))]
     rnd.shuffle(fresh)
-    renamed = _rename(body, dict(zip(names, fresh)))
+    renamed = _rename(body, dict(zip(names, fresh, strict=True)))
     before, after = verdict(body), verdict(renamed)
     assert type(before) is type(after), (before, after)
     if isinstance(before, Submission):

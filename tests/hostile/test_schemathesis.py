@@ -14,7 +14,7 @@ signature; both are fixed.)
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +61,22 @@ def test_no_operation_answers_with_a_server_error(tmp_path: Path) -> None:
     assert len(operations) >= 12, [op.label for op in operations]
     calls: dict[str, int] = {}
     failures: list[str] = []
+
+    def fuzzer(label: str, strategy: Any) -> Callable[[], None]:
+        @FUZZ
+        @given(case=strategy)
+        def fuzz(case: Any) -> None:
+            calls[label] = calls.get(label, 0) + 1
+            case.call_and_validate(headers={"Authorization": authorization}, checks=[no_server_error])
+
+        return fuzz
+
     for operation in operations:
         if operation.label in SKIPPED_OPERATIONS:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             label = f"{operation.label} ({mode.value})"
-
-            @FUZZ
-            @given(case=operation.as_strategy(generation_mode=mode))
-            def fuzz(case: Any) -> None:
-                calls[label] = calls.get(label, 0) + 1
-                case.call_and_validate(headers={"Authorization": authorization}, checks=[no_server_error])
-
+            fuzz = fuzzer(label, operation.as_strategy(generation_mode=mode))
             try:
                 fuzz()
             except Unsatisfiable:

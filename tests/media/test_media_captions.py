@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vidassets.media import Cue, burn_subtitles, default_profile, run_ffmpeg
+from vidassets.media import Cue, MediaParamError, burn_subtitles, default_profile, run_ffmpeg
 from vidassets.media.burn import (
     ANIMATIONS,
     build_ass,
@@ -249,7 +249,7 @@ def test_presets_and_aliases() -> None:
     assert subtitle_style("karaoke").highlight == "karaoke"
     assert subtitle_style("minimal", animation="fade").animation == "fade"
     for bad in ({"animation": "spin"}, {"highlight": "glow"}, {"max_lines": 9}, {"max_words": 0}):
-        with pytest.raises(Exception):
+        with pytest.raises(MediaParamError):
             subtitle_style(**bad)  # type: ignore[arg-type]
 
 

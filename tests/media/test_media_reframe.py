@@ -191,6 +191,7 @@ def _reframe_from_plan(params: dict[str, Any], src: Path, tmp_path: Path) -> Pat
     from tests.conftest import embedded_settings
     from vidassets.execution.operations import JobContext, OperationRunner
     from vidassets.plan import Operation, PlanCreate, normalize_request
+    from vidassets.plan.params import parse_stored
     from vidassets.providers import default_registry
     from vidassets.services import build_services
 
@@ -199,7 +200,8 @@ def _reframe_from_plan(params: dict[str, Any], src: Path, tmp_path: Path) -> Pat
     services = build_services(embedded_settings(tmp_path / "data"))
     workdir = tmp_path / "work" / "-".join(f"{k}={v}" for k, v in sorted(params.items()))
     workdir.mkdir(parents=True)
-    ctx = JobContext(execution_id="e", job_id="r", operation=Operation.REFRAME, params=stored, inputs=[src],
+    ctx = JobContext(execution_id="e", job_id="r", operation=Operation.REFRAME, params=parse_stored("reframe", stored),
+                     inputs=[src],
                      workdir=workdir, on_progress=lambda _: None, cancel=threading.Event())
     return OperationRunner(services, default_registry(settings=services.settings)).run(ctx).path
 

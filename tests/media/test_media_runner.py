@@ -151,14 +151,14 @@ def test_classify_failure_keeps_a_bounded_tail() -> None:
 @pytest.mark.parametrize(("configured", "expected"), [("1", 1), ("3", 3)])
 def test_ffmpeg_processes_queue_for_encoder_slots(monkeypatch: pytest.MonkeyPatch, configured: str,
                                                   expected: int) -> None:
-    """Jobs run in threads, their ffmpeg processes take turns: at most VIDASSETS_FFMPEG_SLOTS at once."""
+    """Jobs run in threads, their ffmpeg processes take turns: at most MediaConfig.slots at once."""
     import threading
     import time as _time
 
     from vidassets.media import runner
+    from vidassets.media.config import MediaConfig, configure
 
-    monkeypatch.setenv("VIDASSETS_FFMPEG_SLOTS", configured)
-    runner._encoder_slots.cache_clear()
+    configure(MediaConfig(slots=int(configured)))
     active, peak, lock = [0], [0], threading.Lock()
     real_run = runner._run
 
@@ -182,7 +182,7 @@ def test_ffmpeg_processes_queue_for_encoder_slots(monkeypatch: pytest.MonkeyPatc
         for t in threads:
             t.join()
     finally:
-        runner._encoder_slots.cache_clear()
+        configure(MediaConfig())
     assert peak[0] == expected
 
 
@@ -190,9 +190,9 @@ def test_previews_do_not_wait_for_an_encoder_slot(monkeypatch: pytest.MonkeyPatc
     import threading
 
     from vidassets.media import runner
+    from vidassets.media.config import MediaConfig, configure
 
-    monkeypatch.setenv("VIDASSETS_FFMPEG_SLOTS", "1")
-    runner._encoder_slots.cache_clear()
+    configure(MediaConfig(slots=1))
     slots = runner._encoder_slots()
     slots.acquire()  # a render holds the only slot
     try:
@@ -209,5 +209,24 @@ def test_previews_do_not_wait_for_an_encoder_slot(monkeypatch: pytest.MonkeyPatc
     finally:
         slots.release()
         queued.join(timeout=30)
-        runner._encoder_slots.cache_clear()
+        configure(MediaConfig())
     assert not queued.is_alive()
+
+
+def test_settings_reach_the_media_layer_through_the_service_builder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """VIDASSETS_FFMPEG_* are Settings fields; building a process's services applies them."""
+    from tests.conftest import embedded_settings
+    from vidassets.media import config, default_profile
+    from vidassets.services import build_services
+
+    try:
+        build_services(embedded_settings(tmp_path / "data", ffmpeg_preset="ultrafast", ffmpeg_crf=30, ffmpeg_slots=3,
+                                         ffmpeg_timeout=99.0))
+        profile = default_profile()
+        assert (profile.preset, profile.crf) == ("ultrafast", 30)
+        assert config.current().slots == 3
+        from vidassets.media.runner import _encoder_slots, default_timeout
+
+        assert _encoder_slots()._initial_value == 3 and default_timeout(10.0) == 99.0  # type: ignore[attr-defined]
+    finally:
+        config.configure(config.MediaConfig())

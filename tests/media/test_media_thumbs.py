@@ -51,5 +51,5 @@ def test_contact_sheet_shows_four_different_moments(tmp_path: Path) -> None:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
     assert frame.shape[1] == 480 and frame.shape[0] in (67, 68)
     tiles = [frame[:, i * 120:(i + 1) * 120] for i in range(4)]
-    for a, b in zip(tiles, tiles[1:]):
+    for a, b in zip(tiles, tiles[1:], strict=False):
         assert np.abs(a - b).mean() > 2  # the procedural motion moves between tiles

@@ -4,7 +4,8 @@ guard is on, cloud metadata endpoints always; host names are left to the connect
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -2,20 +2,30 @@
 
 Each fake speaks the vendor's real endpoints over real HTTP (``http.server`` in a thread), records
 every request, serves a real mp4, and accepts injected faults (``server.fault(method, pattern,
-Reply(...))``) that are answered once, in order, before the normal route runs. The fake clock makes
-polling, backoff and ``Retry-After`` instant while recording every wait.
+Reply(...))``) that are answered once, in order, before the normal route runs. A fault with
+``after=True`` lets the route run first (a create really creates) and answers in its place; one
+with ``drop=True`` closes the connection without any answer (a lost response). The fake clock
+makes polling, backoff and ``Retry-After`` instant while recording every wait.
+
+The vendor fakes count what they were asked to create (``created``: the jobs a real vendor would
+bill), give each its own id (``p1``, ``p2`` ...), and call ``on_create`` / ``on_download`` /
+``on_answered`` hooks in the request's thread, so a test can stop the world at that point (kill
+the worker).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import http.server
+import itertools
 import json
 import re
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from vidassets.providers.http import HttpPolicy, Timing
@@ -29,6 +39,9 @@ class Reply:
     body: Any = None  # dict/list -> JSON, bytes -> raw, None -> empty
     headers: Mapping[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    drop: bool = False  # close the connection without an answer
+    after: bool = False  # as a fault: the normal route runs first (its side effects happen), then this answers
+    hold: threading.Event | None = None  # send half the body, then wait for this before the rest
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,9 @@ class FakeServer:
         self.faults: list[tuple[str, re.Pattern[str], Reply]] = []
         self.files: dict[str, bytes] = {}
         self.lock = threading.Lock()
+        self.on_download: Callable[[str], None] | None = None
+        self.on_answered: Callable[[Seen], None] | None = None  # after an answer was sent in full
+        self.download_hold: threading.Event | None = None  # set: downloads stall half-way until it is set
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,6 +83,9 @@ class FakeServer:
                 reply = server.dispatch(seen)
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
+                if reply.drop:
+                    self.close_connection = True
+                    return
                 payload = reply.body if isinstance(reply.body, bytes) else \
                     (b"" if reply.body is None else json.dumps(reply.body).encode())
                 try:
@@ -77,9 +96,17 @@ class FakeServer:
                         self.send_header(name, value)
                     self.send_header("content-length", str(len(payload)))
                     self.end_headers()
+                    if reply.hold is not None:
+                        self.wfile.write(payload[:len(payload) // 2])
+                        self.wfile.flush()
+                        reply.hold.wait(60)
+                        payload = payload[len(payload) // 2:]
                     self.wfile.write(payload)
+                    self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    return
+                if server.on_answered is not None:
+                    server.on_answered(seen)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815 - stdlib names
 
@@ -100,16 +127,26 @@ class FakeServer:
             self.faults.extend((method, re.compile(pattern), reply) for reply in replies)
 
     def dispatch(self, seen: Seen) -> Reply:
+        fault: Reply | None = None
         with self.lock:
             self.requests.append(seen)
             for index, (method, pattern, reply) in enumerate(self.faults):
                 if method == seen.method and pattern.search(seen.path):
                     del self.faults[index]
-                    return reply
+                    fault = reply
+                    break
+        if fault is not None and not fault.after:
+            return fault
         if seen.method == "GET" and seen.path.startswith("/files/"):
-            data = self.files.get(seen.path[len("/files/"):])
-            return Reply(200, data, {"content-type": "video/mp4"}) if data is not None else Reply(404, {"detail": "no"})
-        return self.route(seen)
+            name = seen.path[len("/files/"):]
+            if self.on_download is not None:
+                self.on_download(name)
+            data = self.files.get(name)
+            answer = Reply(200, data, {"content-type": "video/mp4"}, hold=self.download_hold) if data is not None \
+                else Reply(404, {"detail": "no"})
+        else:
+            answer = self.route(seen)
+        return fault or answer
 
     def route(self, seen: Seen) -> Reply:
         return Reply(404, {"detail": f"no route for {seen.method} {seen.path}"})
@@ -126,92 +163,172 @@ class FakeServer:
         return f"{self.url}/files/{name}"
 
 
-class FakeReplicate(FakeServer):
-    """``/v1/predictions`` and ``/v1/models/{owner}/{name}/predictions``; polls finish after ``polls_needed``."""
+def _utc(stamp: dt.datetime) -> str:
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+class VendorFake(FakeServer):
+    """What the vendor fakes share: jobs finish after ``polls_needed`` polls (counted over all
+    jobs), ``on_poll(n)`` / ``on_create(id)`` hooks, ids ``{prefix}1``, ``{prefix}2`` ..."""
 
     def __init__(self) -> None:
         super().__init__()
         self.polls_needed = 3
+        self.polls = 0
+        self.on_poll: Callable[[int], None] | None = None
+        self.on_create: Callable[[str], None] | None = None  # after the job exists, before the answer
+        self._ids = itertools.count(1)
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids)}"
+
+    def poll(self) -> int:
+        """Count a poll (calling ``on_poll``); the number of polls so far."""
+        with self.lock:
+            self.polls += 1
+            polls = self.polls
+        if self.on_poll:
+            self.on_poll(polls)
+        return polls
+
+    def made(self, job_id: str) -> None:
+        if self.on_create:
+            self.on_create(job_id)
+
+
+class FakeReplicate(VendorFake):
+    """Replicate's predictions API: create (``/v1/predictions``, ``/v1/models/{owner}/{name}/predictions``),
+    get, cancel and list (``GET /v1/predictions?created_after=``, newest first, paginated with
+    ``next``). Polls finish after ``polls_needed`` (counted over all predictions)."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.status = "succeeded"
         self.error: str | None = None
         self.output: Any = None  # default: the served clip's URL
-        self.on_poll: Callable[[int], None] | None = None
-        self.polls = 0
+        self.page_size = 100
+        self.predictions: dict[str, dict[str, Any]] = {}
+
+    @property
+    def created(self) -> int:
+        """Predictions created: what Replicate would bill."""
+        return len(self.predictions)
+
+    def prediction(self, pid: str) -> dict[str, Any]:
+        p = self.predictions[pid]
+        own = f"{self.url}/v1/predictions/{pid}"
+        return {"id": pid, "model": p["model"], "version": p["version"], "input": p["input"], "source": "api",
+                "status": p["status"], "created_at": _utc(p["created_at"]), "urls": {"get": own, "cancel": f"{own}/cancel"}}
 
     def route(self, seen: Seen) -> Reply:
-        base = f"{self.url}/v1/predictions/p1"
-        if seen.method == "POST" and re.fullmatch(r"/v1/(models/[^/]+/[^/]+/)?predictions", seen.path):
-            return Reply(201, {"id": "p1", "status": "starting", "urls": {"get": base, "cancel": f"{base}/cancel"}})
-        if seen.method == "GET" and seen.path == "/v1/predictions/p1":
-            self.polls += 1
-            if self.on_poll:
-                self.on_poll(self.polls)
-            if self.polls >= self.polls_needed:
-                output = self.output if self.output is not None else [self.file_url("out.mp4")]
-                return Reply(200, {"id": "p1", "status": self.status, "error": self.error,
-                                   "output": output if self.status == "succeeded" else None, "logs": "100%"})
-            return Reply(200, {"id": "p1", "status": "processing", "logs": f"step\n{self.polls * 30}%|###"})
-        if seen.method == "POST" and seen.path == "/v1/predictions/p1/cancel":
-            return Reply(200, {"id": "p1", "status": "canceled"})
+        create = re.fullmatch(r"/v1/(?:models/([^/]+/[^/]+)/)?predictions", seen.path)
+        if seen.method == "POST" and create:
+            body = seen.body if isinstance(seen.body, dict) else {}
+            with self.lock:
+                pid = self.next_id("p")
+                self.predictions[pid] = {"model": create.group(1) or "acme/versioned", "version": body.get("version", "v-latest"),
+                                         "input": body.get("input"), "status": "starting",
+                                         "created_at": dt.datetime.now(dt.UTC),
+                                         "cancel_after": seen.headers.get("cancel-after")}
+            self.made(pid)
+            return Reply(201, self.prediction(pid))
+        if seen.method == "GET" and seen.path == "/v1/predictions":
+            return self._list(seen)
+        match = re.fullmatch(r"/v1/predictions/(p\d+)(/cancel)?", seen.path)
+        if match and match.group(1) in self.predictions:
+            pid, cancel = match.groups()
+            if seen.method == "POST" and cancel:
+                self.predictions[pid]["status"] = "canceled"
+                return Reply(200, self.prediction(pid))
+            if seen.method == "GET" and not cancel:
+                return self._poll(pid)
         return super().route(seen)
 
+    def _poll(self, pid: str) -> Reply:
+        polls = self.poll()
+        answer = self.prediction(pid)
+        if answer["status"] == "canceled":
+            return Reply(200, answer)
+        if polls >= self.polls_needed:
+            output = self.output if self.output is not None else [self.file_url("out.mp4")]
+            return Reply(200, {**answer, "status": self.status, "error": self.error, "logs": "100%",
+                               "output": output if self.status == "succeeded" else None,
+                               "metrics": {"predict_time": 4.2, "total_time": 4.5}})
+        return Reply(200, {**answer, "status": "processing", "logs": f"step\n{polls * 30}%|###"})
 
-class FakeFal(FakeServer):
+    def _list(self, seen: Seen) -> Reply:
+        after = seen.query.get("created_after", [None])[0]
+        since = dt.datetime.fromisoformat(after.replace("Z", "+00:00")) if after else None
+        cursor = int(seen.query.get("cursor", ["0"])[0])
+        with self.lock:
+            chosen = [pid for pid, p in self.predictions.items() if since is None or p["created_at"] >= since]
+        chosen.sort(key=lambda pid: self.predictions[pid]["created_at"], reverse=True)
+        page = chosen[cursor:cursor + self.page_size]
+        following = f"{self.url}/v1/predictions?cursor={cursor + self.page_size}" + (f"&created_after={after}" if after else "")
+        return Reply(200, {"previous": None, "results": [self.prediction(pid) for pid in page],
+                           "next": following if cursor + self.page_size < len(chosen) else None})
+
+
+class FakeFal(VendorFake):
     """The fal queue: submit, status (IN_QUEUE -> IN_PROGRESS -> COMPLETED), response, cancel."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.polls_needed = 3
         self.result: Reply | None = None  # default: {"video": {"url": <served clip>}}
-        self.on_poll: Callable[[int], None] | None = None
-        self.polls = 0
+        self.submitted: dict[str, dict[str, Any]] = {}
+
+    @property
+    def created(self) -> int:
+        """Requests queued: what fal would bill."""
+        return len(self.submitted)
 
     def route(self, seen: Seen) -> Reply:
         match = re.fullmatch(r"/([^/]+/[^/]+)/requests/([^/]+)(/status|/cancel)?", seen.path)
         if match:
             app, rid, tail = match.groups()
             if tail == "/status" and seen.method == "GET":
-                self.polls += 1
-                if self.on_poll:
-                    self.on_poll(self.polls)
-                if self.polls >= self.polls_needed:
-                    return Reply(200, {"status": "COMPLETED", "request_id": rid})
-                if self.polls == 1:
+                polls = self.poll()
+                if polls >= self.polls_needed:
+                    return Reply(200, {"status": "COMPLETED", "request_id": rid, "metrics": {"inference_time": 2.5}})
+                if polls == 1:
                     return Reply(202, {"status": "IN_QUEUE", "queue_position": 2, "request_id": rid})
-                return Reply(202, {"status": "IN_PROGRESS", "logs": [{"message": f"{self.polls * 30}% done"}]})
+                return Reply(202, {"status": "IN_PROGRESS", "logs": [{"message": f"{polls * 30}% done"}]})
             if tail == "/cancel" and seen.method == "PUT":
                 return Reply(202, {"status": "CANCELLATION_REQUESTED"})
             if tail is None and seen.method == "GET":
                 return self.result or Reply(200, {"video": {"url": self.file_url("out.mp4"), "content_type": "video/mp4"}})
         if seen.method == "POST":
             app = "/".join(seen.path.strip("/").split("/")[:2])
-            root = f"{self.url}/{app}/requests/r1"
-            return Reply(200, {"request_id": "r1", "status_url": f"{root}/status", "response_url": root,
-                               "cancel_url": f"{root}/cancel"})
+            with self.lock:
+                rid = self.next_id("r")
+                self.submitted[rid] = {"path": seen.path, "body": seen.body,
+                                       "timeout": seen.headers.get("x-fal-request-timeout")}
+            self.made(rid)
+            root = f"{self.url}/{app}/requests/{rid}"
+            return Reply(200, {"request_id": rid, "status": "IN_QUEUE", "status_url": f"{root}/status",
+                               "response_url": root, "cancel_url": f"{root}/cancel"})
         return super().route(seen)
 
 
-class FakeVertex(FakeServer):
+class FakeVertex(VendorFake):
     """``:predictLongRunning`` / ``:fetchPredictOperation`` / ``operations/...:cancel``."""
 
     OP = "projects/proj/locations/us-central1/publishers/google/models/veo-2.0-generate-001/operations/op1"
 
     def __init__(self) -> None:
         super().__init__()
-        self.polls_needed = 3
         self.response: Any = None  # default: the served clip inline as base64
         self.error: Any = None
-        self.on_poll: Callable[[int], None] | None = None
-        self.polls = 0
+        self.created = 0  # operations started: what Google would bill
 
     def route(self, seen: Seen) -> Reply:
         if seen.method == "POST" and seen.path.endswith(":predictLongRunning"):
+            with self.lock:
+                self.created += 1
+            self.made(self.OP)
             return Reply(200, {"name": self.OP})
         if seen.method == "POST" and seen.path.endswith(":fetchPredictOperation"):
-            self.polls += 1
-            if self.on_poll:
-                self.on_poll(self.polls)
-            if self.polls < self.polls_needed:
+            if self.poll() < self.polls_needed:
                 return Reply(200, {"name": self.OP, "done": False})
             if self.error is not None:
                 return Reply(200, {"name": self.OP, "done": True, "error": self.error})
@@ -247,7 +364,7 @@ class FakeClock:
 def policy(**overrides: Any) -> HttpPolicy:
     values: dict[str, Any] = {"timeout_s": 120.0, "poll_interval_s": 1.0, "poll_factor": 1.5,
                               "poll_max_interval_s": 5.0, "max_retries": 3, "backoff_s": 0.5,
-                              "request_timeout_s": 5.0, "cancel_timeout_s": 2.0}
+                              "request_timeout_s": 5.0, "cancel_timeout_s": 2.0, "jitter": 0.0}
     return HttpPolicy(**{**values, **overrides})
 
 

@@ -85,12 +85,23 @@ def test_401_fails_at_once(fal_server: FakeFal, fake_clock: FakeClock, tmp_path:
 
 
 def test_transient_errors_exhausted(fal_server: FakeFal, fake_clock: FakeClock, tmp_path: Path) -> None:
-    fal_server.fault("POST", rf"^/{MODEL}$", *[Reply(500, {"detail": "oops"})] * 10)
+    """503 says the submit was not taken: sent again with backoff, until the retries run out."""
+    fal_server.fault("POST", rf"^/{MODEL}$", *[Reply(503, {"detail": "busy"})] * 10)
     with pytest.raises(ProviderError) as info:
         provider(fal_server, fake_clock, max_retries=2).generate(request(), out=tmp_path / "o.mp4", api_key=KEY,
                                                                  on_progress=lambda _: None, cancel=threading.Event())
     assert info.value.code == "provider_unavailable" and info.value.retryable
     assert len(fal_server.requests) == 3 and fake_clock.sleeps == [0.5, 1.0]
+
+
+def test_a_500_on_submit_is_not_sent_again(fal_server: FakeFal, fake_clock: FakeClock, tmp_path: Path) -> None:
+    """A 500 may come after fal queued the request, and fal cannot find it for us: fail clearly."""
+    fal_server.fault("POST", rf"^/{MODEL}$", Reply(500, {"detail": "oops"}))
+    with pytest.raises(ProviderError) as info:
+        provider(fal_server, fake_clock).generate(request(), out=tmp_path / "o.mp4", api_key=KEY,
+                                                  on_progress=lambda _: None, cancel=threading.Event())
+    assert info.value.code == "vendor_create_unconfirmed" and not info.value.retryable
+    assert "HTTP 500" in str(info.value) and len(fal_server.requests) == 1
 
 
 def test_cancel_propagates_to_fal(fal_server: FakeFal, fake_clock: FakeClock, tmp_path: Path) -> None:

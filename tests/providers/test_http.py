@@ -109,12 +109,12 @@ def test_download_rejects_bad_outputs(plain_server: FakeServer, fake_clock: Fake
     assert list(tmp_path.iterdir()) == []
 
 
-def test_run_job_grows_the_interval_to_the_cap(plain_server: FakeServer, fake_clock: FakeClock) -> None:
+def test_poll_grows_the_interval_to_the_cap(plain_server: FakeServer, fake_clock: FakeClock) -> None:
     states = iter([PollState(progress=0.1)] * 6 + [PollState(done=True, output="ok")])
     seen: list[float] = []
     with session(plain_server, fake_clock) as s:
-        handle, output = s.run_job(lambda: "h", lambda _: next(states), lambda _: None, seen.append)
-    assert (handle, output) == ("h", "ok")
+        final = s.poll("h", lambda _: next(states), seen.append)
+    assert final.done and final.output == "ok"
     assert fake_clock.sleeps == [1.0, 1.5, 2.25, 3.375, 5.0, 5.0]
     assert seen == [0.1]  # progress is reported only when it moves
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -65,7 +65,7 @@ def test_key_absent_from_retries_failures_and_results(vendor, fake_clock: FakeCl
     result = factory(server, fake_clock).generate(REQUEST, out=tmp_path / "o.mp4", api_key=KEY,
                                                   on_progress=lambda _: None, cancel=threading.Event())
     assert KEY not in repr(result)
-    server.fault("POST", submit, *[Reply(500, {"detail": f"down {KEY}"})] * 3)
+    server.fault("POST", submit, *[Reply(503, {"detail": f"down {KEY}"})] * 3)
     with pytest.raises(ProviderError) as info:
         factory(server, fake_clock).generate(REQUEST, out=tmp_path / "p.mp4", api_key=KEY,
                                              on_progress=lambda _: None, cancel=threading.Event())

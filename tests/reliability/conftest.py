@@ -4,15 +4,14 @@ their own on spare ports, so stopping them never disturbs the shared services ot
 from __future__ import annotations
 
 import glob
-import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -76,7 +76,7 @@ def test_object_store_errors_fail_cleanly_and_retry_completes(tmp_path: Path) ->
     from moto.server import ThreadedMotoServer
 
     from tests.conftest import S3_BUCKET, embedded_settings
-    from vidassets.execution.executor import PlanExecutor, RunSummary
+    from vidassets.execution.executor import PlanExecutor
     from vidassets.execution.operations import OperationRunner
     from vidassets.providers import default_registry
     from vidassets.services import build_services
@@ -93,22 +93,20 @@ def test_object_store_errors_fail_cleanly_and_retry_completes(tmp_path: Path) ->
                                  s3_access_key_id="testing", s3_secret_access_key="testing")
     services = build_services(settings)
     executor = PlanExecutor(services, OperationRunner(services, default_registry(settings=settings)))
-    import vidassets.execution.executor as executor_module
+    import vidassets.execution.job_runner as executor_module
 
     executor_module.TRANSIENT_ATTEMPTS, saved = 2, executor_module.TRANSIENT_ATTEMPTS
     try:
         eid = submit(services, PLAN)
         server.stop()  # the store goes away
-        summary = RunSummary("completed")
-        list(executor.execute(eid, "run-1", summary=summary))
+        _, summary = executor.run_to_end(eid, "run-1")
         assert summary.status == "failed" and summary.failures["a"].code == "storage_error"
         assert executor.finalize(eid, summary) == "failed"
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
         s3_client(endpoint, "us-east-1", "testing", "testing").create_bucket(Bucket=S3_BUCKET)
         services.repo.prepare_retry(eid)
-        summary = RunSummary("completed")
-        list(executor.execute(eid, "run-2", summary=summary))
+        _, summary = executor.run_to_end(eid, "run-2")
         assert summary.status == "completed" and executor.finalize(eid, summary) == "completed"
         assert services.store.exists(services.repo.get(eid).result["key"])
     finally:

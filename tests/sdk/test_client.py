@@ -1,135 +1,52 @@
-"""The synchronous client against a fake API on loopback."""
+"""The SDK's clients submit what the server's normaliser accepts, and surface its 422s intact."""
 
 from __future__ import annotations
 
-import socket
-import time
+import asyncio
+from typing import Any
 
 import pytest
 
-from tests.providers.fakes import Reply
 from tests.sdk.conftest import API_KEY, FakeApi
-from vidassets.sdk import (
-    ApiConnectionError,
-    ApiError,
-    Execution,
-    ExecutionFailed,
-    ExecutionStatus,
-    ExecutionTimeout,
-    compose,
-    execute,
-    generate_video,
-    merge,
-)
+from vidassets.plan import Submission
+from vidassets_sdk import ApiError, compose, execute, execute_async, generate_video, merge, ref
+
+CLIP_JOB = {"id": "clip", "params": {"prompt": "x", "modelId": "m"}}
+SHAPES: dict[str, Any] = {
+    "built": compose(merge(generate_video(prompt="sunrise", duration=3), generate_video(prompt="dusk")).reframe("9:16")),
+    "typescript": {"jobs": [{**CLIP_JOB, "type": "generate"}]},
+    "documented": {"executionPlan": {"jobs": [{**CLIP_JOB, "operation": "generate"}]}, "options": {}},
+}
 
 
-def plan(prompt: str = "sunrise") -> object:
-    return compose(merge(generate_video(prompt=prompt, duration=3), generate_video(prompt="dusk")))
-
-
-def test_execute_and_wait_until_completed(api: FakeApi) -> None:
-    execution = plan().execute(api_url=api.api_url, api_key=API_KEY, idempotency_key="order-42")  # type: ignore[attr-defined]
-    assert execution.id == "ex_ok" and execution.accepted is not None
-    assert execution.accepted.status == "pending" and execution.accepted.status_url == f"{api.api_url}/ex_ok/status"
-    submit = api.requests[0]
-    assert submit.headers["authorization"] == f"Bearer {API_KEY}"
-    assert submit.headers["idempotency-key"] == "order-42"
-    assert submit.body["executionPlan"]["rootJobIds"] == ["merge_1"]
-
-    seen: list[ExecutionStatus] = []
-    final = execution.wait(timeout=10, poll_interval=0.01, on_progress=seen.append)
-    assert final.status == "completed" and final.url == "http://127.0.0.1/artefacts/ex_ok/generate_1.mp4"
-    assert final.result is not None and final.result.duration == 3.0 and final.result.aspect_ratio == "16:9"
-    # Reported on change only: the fourth poll ("in_progress", same 50 %) is not a change.
-    assert [(s.status, s.progress) for s in seen] == [("pending", 0), ("processing", 50), ("completed", 100)]
-    assert seen[1].current_job == "generate_1" and seen[1].jobs[0].status == "processing"
-    assert api.count("GET", r"/ex_ok/status$") == 4
-    assert all(r.headers["authorization"] == f"Bearer {API_KEY}" for r in api.requests)
-
-
-def test_failed_execution_raises_typed_error(api: FakeApi) -> None:
-    execution = execute(plan("a doomed idea"), api_url=api.api_url, api_key=API_KEY)
-    with pytest.raises(ExecutionFailed) as info:
-        execution.wait(timeout=10, poll_interval=0.01)
-    assert info.value.code == "content_policy"
-    assert info.value.error == "generate_1: the provider refused the prompt"
-    assert info.value.status.status == "failed" and info.value.status.jobs[0].error_code == "content_policy"
-
-
-def test_wait_times_out(api: FakeApi) -> None:
-    execution = execute(plan("forever and ever"), api_url=api.api_url, api_key=API_KEY)
-    started = time.monotonic()
-    with pytest.raises(ExecutionTimeout) as info:
-        execution.wait(timeout=0.3, poll_interval=0.02, max_poll_interval=0.1)
-    assert 0.25 < time.monotonic() - started < 2.0
-    assert info.value.status is not None and info.value.status.status == "processing"
-    assert 3 <= api.count("GET", r"/ex_slow/status$") <= 15  # backed off, not hammered
-
-
-def test_cancel_and_retry(api: FakeApi) -> None:
-    execution = execute(plan("forever"), api_url=api.api_url, api_key=API_KEY)
-    cancelled = execution.cancel()
-    assert cancelled.status == "cancelled" and cancelled.jobs == ("generate_1",)
-    retried = execution.retry()
-    assert retried.status == "pending"
-    assert [r.path for r in api.requests[1:]] == ["/api/execute/ex_slow/cancel", "/api/execute/ex_slow/retry"]
-
-
-def test_cancelling_a_finished_execution_is_a_conflict(api: FakeApi) -> None:
-    execution = execute(plan(), api_url=api.api_url, api_key=API_KEY)
-    execution.wait(timeout=10, poll_interval=0.01)
-    with pytest.raises(ApiError) as info:
-        execution.cancel()
-    assert (info.value.status, info.value.code) == (409, "conflict")
-    assert info.value.details == {"status": "completed"}
-
-
-def test_api_errors_are_typed(api: FakeApi) -> None:
-    with pytest.raises(ApiError) as info:
-        execute(plan(), api_url=api.api_url, api_key="wrong")
-    assert (info.value.status, info.value.code, info.value.message) == (401, "unauthorized", "missing or invalid API key")
-
-    bad = {"executionPlan": {"jobs": [{"id": "a", "operation": "explode", "params": {}}]}}
-    with pytest.raises(ApiError) as info:
-        execute(bad, api_url=api.api_url, api_key=API_KEY)
-    assert info.value.status == 422 and info.value.code == "invalid_plan"
-    assert info.value.details[0]["field"] == "executionPlan.jobs[0].operation"
-
-    with pytest.raises(ApiError) as info:
-        Execution("nope", api_url=api.api_url, api_key=API_KEY).status()
-    assert (info.value.status, info.value.code) == (404, "not_found")
-
-
-def test_429_honours_retry_after(api: FakeApi) -> None:
-    api.fault("POST", r"^/api/execute$", Reply(429, {"error": "too many requests", "code": "rate_limited"},
-                                               {"Retry-After": "1"}))
-    started = time.monotonic()
-    execution = execute(plan(), api_url=api.api_url, api_key=API_KEY)
-    assert execution.id == "ex_ok" and time.monotonic() - started >= 0.95
-    assert api.count("POST", r"^/api/execute$") == 2
-
-
-def test_rate_limit_that_persists_surfaces_as_api_error(api: FakeApi) -> None:
-    api.fault("GET", r"/status$", *[Reply(429, {"error": "slow down", "code": "rate_limited"},
-                                          {"Retry-After": "0"})] * 4)
-    with pytest.raises(ApiError) as info:
-        Execution("ex_ok", api_url=api.api_url, api_key=API_KEY).status()
-    assert info.value.status == 429 and info.value.retry_after == 0.0
-    assert api.count("GET", r"/status$") == 4
-
-
-def test_shape_b_body_gets_the_options(api: FakeApi) -> None:
-    body = {"jobs": [{"id": "clip", "type": "generate", "params": {"prompt": "x", "modelId": "m"}}]}
-    execution = execute(body, api_url=api.api_url + "/", api_key=API_KEY, webhook_url="https://hooks.example/x",
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_request_shape_with_the_options_is_accepted(api: FakeApi, shape: str) -> None:
+    execution = execute(SHAPES[shape], api_url=api.api_url, api_key=API_KEY, webhook_url="https://hooks.example/x",
                         webhook_secret="s3cret", provider_api_keys={"fal": "k"})
-    assert execution.id == "ex_ok"
-    assert api.bodies[0] == {**body, "webhook": {"url": "https://hooks.example/x", "secret": "s3cret"},
-                             "providerApiKeys": {"fal": "k"}}
+    assert execution.id == "ex_1"
+    submission = api.accepted[0]
+    assert isinstance(submission, Submission)
+    assert submission.webhook is not None and submission.webhook.url == "https://hooks.example/x"
+    assert submission.provider_keys == {"fal": "k"}
+    assert submission.plan.root_job_ids == (("reframe_1",) if shape == "built" else ("clip",))
 
 
-def test_unreachable_api() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with pytest.raises(ApiConnectionError):
-        execute(plan(), api_url=f"http://127.0.0.1:{port}/api/execute")
+def test_the_async_client_submits_the_same(api: FakeApi) -> None:
+    async def submit() -> str:
+        return (await execute_async(generate_video(prompt="x"), api_url=api.api_url, api_key=API_KEY)).id
+
+    assert asyncio.run(submit()) == "ex_1" and len(api.accepted) == 1
+
+
+def test_the_servers_validation_errors_reach_the_caller(api: FakeApi) -> None:
+    dangling = {"executionPlan": {"jobs": [{"id": "a", "operation": "merge", "dependsOn": ["b"], "params": {}}]}}
+    with pytest.raises(ApiError) as info:
+        execute(dangling, api_url=api.api_url, api_key=API_KEY)
+    assert (info.value.status, info.value.code) == (422, "invalid_plan")
+    assert info.value.details == [{"field": "executionPlan.jobs[0].dependsOn[0]", "message": "unknown job 'b'",
+                                   "jobId": "a"}]
+
+    # A ref to a base job needs a base execution: the SDK cannot know, the server says so.
+    with pytest.raises(ApiError) as info:
+        execute(compose(ref("cut").reframe("1:1")), api_url=api.api_url, api_key=API_KEY)
+    assert info.value.status == 422 and "cut" in str(info.value.details)

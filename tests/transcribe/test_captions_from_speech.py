@@ -6,8 +6,9 @@ from __future__ import annotations
 import itertools
 import re
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import av
 import numpy as np
@@ -20,7 +21,7 @@ from vidassets.execution.operations import JobContext, JobOutput, OperationRunne
 from vidassets.media import probe
 from vidassets.media.burn import WORD_JOINER
 from vidassets.plan.operations import Operation
-from vidassets.plan.params import AddSubtitlesParams
+from vidassets.plan.params import AddSubtitlesParams, parse_stored
 from vidassets.providers.registry import ProviderRegistry
 from vidassets.providers.replicate import ReplicateProvider
 from vidassets.services import build_services
@@ -72,7 +73,7 @@ def captured_ass(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def run_job(runner: OperationRunner, video: Path, tmp_path: Path, **raw: Any) -> JobOutput:
-    params = AddSubtitlesParams.model_validate(raw).stored()
+    params = parse_stored("addSubtitles", AddSubtitlesParams.model_validate(raw).stored())
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
     ctx = JobContext(execution_id="e1", job_id="caps", operation=Operation.ADD_SUBTITLES, params=params,

@@ -18,9 +18,10 @@ import json
 import re
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -218,7 +219,7 @@ def caption_pixels(before: Path, after: Path, every: int = 6, threshold: int = 4
                     for i, f in enumerate(container.decode(video=0)) if i % every == 0]
 
     bottom = top = 0.0
-    for x, y in zip(frames(before), frames(after)):
+    for x, y in zip(frames(before), frames(after), strict=False):
         assert x.shape == y.shape, (x.shape, y.shape)
         moved = np.abs(x - y) > threshold
         h = moved.shape[0]
@@ -546,7 +547,7 @@ def test_a_variant_sent_while_its_base_runs_waits_for_it(api: httpx.Client, base
 
 def test_webhooks_are_delivered_and_signed_as_the_sdk_documents(api: httpx.Client, drive, receiver: Receiver,  # type: ignore[no-untyped-def]
                                                                 tmp_path: Path) -> None:
-    from vidassets.sdk import verify_webhook
+    from vidassets_sdk import verify_webhook
 
     out = drive("webhook.ts", receiverUrl=receiver.url, secret=WEBHOOK_SECRET)
     for name in ("signed", "unsigned", "failed"):

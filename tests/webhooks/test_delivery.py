@@ -7,13 +7,12 @@ import json
 import random
 import time
 
-from tests.helpers import submit
 from tests.conftest import Receiver
+from tests.helpers import submit
 from vidassets.storage.models import utcnow
-from vidassets.storage.webhook_repo import WebhookRepository
 from vidassets.webhooks.deliver import JITTER, RETRY_SCHEDULE_S, WebhookDeliverer
 from vidassets.webhooks.events import enqueue_event
-from vidassets.webhooks.signing import verify_webhook
+from vidassets_sdk import verify_webhook
 
 
 def _finished_execution(services, url: str, secret: str | None = "topsecret") -> str:  # type: ignore[no-untyped-def]
@@ -54,9 +53,10 @@ def test_failures_retry_on_schedule_then_succeed(services, receiver: Receiver) -
     assert [r.outcome for r in deliverer.deliver_due(now=t0 + dt.timedelta(seconds=6))] == ["retry"]
     assert deliverer.deliver_due(now=t0 + dt.timedelta(seconds=6 + 26)) == []  # 30 s (±10%)
     assert [r.outcome for r in deliverer.deliver_due(now=t0 + dt.timedelta(seconds=6 + 34))] == ["delivered"]
-    (delivery, attempts), = WebhookRepository(services.settings.resolved_database_url).for_execution(eid)
+    (delivery, attempts), = services.webhooks.for_execution(eid)
     assert delivery.status == "delivered" and delivery.attempts == 3
-    assert [(a.attempt, a.status_code, a.outcome) for a in attempts] == [(1, 500, "retry"), (2, 503, "retry"), (3, 200, "delivered")]
+    assert [(a.attempt, a.status_code, a.outcome) for a in attempts] == [
+        (1, 500, "retry"), (2, 503, "retry"), (3, 200, "delivered")]
     assert len({h["webhook-id"] for h, _ in receiver.received}) == 1  # same message id on every retry
     assert len({b for _, b in receiver.received}) == 1
 

@@ -14,19 +14,22 @@ touched that were not selected are recorded as runtime materialisations of the s
 
 
 import hashlib
-from typing import AbstractSet, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from typing import Any
 
 import dagster as dg
 
+from vidassets.contract import ASSET_GROUP, DATA_VERSION_TAG, mode_of
 from vidassets.dagster.partitions import executions_partitions
-from vidassets.dagster.resources import StorageResource, VideoProviderResource
+from vidassets.dagster.resources import ProviderResource, StorageResource
 from vidassets.execution.checks import CHECK_NAMES
 from vidassets.execution.checks import DESCRIPTIONS as CHECK_DESCRIPTIONS
-from vidassets.execution.executor import KindDone, PlanExecutor, RunSummary
+from vidassets.execution.executor import KindDone, PlanExecutor, RunOutcome
 from vidassets.execution.operations import OperationRunner
+from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, ASSET_PARENTS, RENDERER_VERSIONS, AssetKind
 from vidassets.services import Services
 from vidassets.storage.artefacts import ArtefactStore
-from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, ASSET_PARENTS, RENDERER_VERSIONS, AssetKind
 
 # Code versions are the renderer versions (one place): bumping one marks partitions stale.
 CODE_VERSIONS: Mapping[AssetKind, str] = RENDERER_VERSIONS
@@ -38,15 +41,12 @@ DESCRIPTIONS: Mapping[AssetKind, str] = {
     AssetKind.SUBTITLED: "Video with captions burned in.",
     AssetKind.DELIVERED: "The plan's root outputs: what the API's result and the SDK return.",
 }
-MODE_TAG = "vidassets/mode"
-DATA_VERSION_TAG = "dagster/data_version"  # the tag Dagster reads a runtime materialisation's version from
-GROUP = "video"
 
 
 def _specs() -> list[dg.AssetSpec]:
     return [dg.AssetSpec(
         key=kind.value, deps=[parent.value for parent in ASSET_PARENTS[kind]], skippable=True,
-        partitions_def=executions_partitions, group_name=GROUP, kinds={"video", "ffmpeg"},
+        partitions_def=executions_partitions, group_name=ASSET_GROUP, kinds={"video", "ffmpeg"},
         description=DESCRIPTIONS[kind], code_version=CODE_VERSIONS[kind],
     ) for kind in ASSET_KINDS_IN_LINEAGE_ORDER]
 
@@ -65,7 +65,7 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     description="Runs an execution plan's jobs for one execution (partition).",
 )
 def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
-                provider: VideoProviderResource) -> Iterator[dg.MaterializeResult]:
+                provider: ProviderResource) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     services = storage.services()
     kinds = [AssetKind(key.path[-1]) for key in context.selected_asset_keys]
     checks = context.selected_asset_check_keys
@@ -77,31 +77,44 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
     if kinds:
         # API launches, sensor launches and their automatic retries resume; a producer's
         # rematerialisation or a backfill (no tag) re-renders the selected kinds.
-        mode = "resume" if context.run.tags.get(MODE_TAG) == "resume" else "rerender"
+        mode = mode_of(context.run.tags)
         executor = PlanExecutor(services, OperationRunner(services, provider.registry()))
-        summary = RunSummary("completed")
         context.log.info(f"execution {execution_id}: {mode} {', '.join(k.value for k in kinds)}")
-        for done in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode, summary=summary):
-            row = services.repo.get(execution_id, with_jobs=False)
-            result = materialization(done, base_execution_id=row.base_execution_id if row else None,
-                                     checks=checks, store=services.store)
-            if done.kind in kinds:
-                reported.add(done.kind)
+        row = services.repo.get(execution_id, with_jobs=False)
+        base_execution_id = row.base_execution_id if row else None
+        for event in executor.execute(execution_id, context.run_id, kinds=kinds, mode=mode):
+            if isinstance(event, RunOutcome):
+                _finish(executor, execution_id, event)
+                continue
+            result = materialization(event, base_execution_id=base_execution_id, checks=checks, store=services.store)
+            if event.kind in kinds:
+                reported.add(event.kind)
                 yield result
-            else:  # downstream of a re-rendered kind: touched, but not in this run's selection
-                context.log_event(dg.AssetMaterialization(
-                    asset_key=done.kind.value, partition=execution_id,
-                    metadata={**(result.metadata or {}), "rerendered_because": "an upstream job was re-rendered"},
-                    tags={DATA_VERSION_TAG: result.data_version.value} if result.data_version else None,
-                ))
-        status = executor.finalize(execution_id, summary, mode)
-        if status != "completed":
-            raise dg.Failure(description=f"execution {execution_id} {status}: {summary.error or 'see job errors'}",
-                             metadata={"execution_id": execution_id, "status": status,
-                                       "error_code": summary.error_code or ""})
+            else:
+                context.log_event(touched(result, execution_id))
     # Checks selected on their own (the UI's "Execute" on a check) are evaluated from the stored results.
     yield from stored_check_results(services, execution_id,
                                     {c for c in checks if AssetKind(c.asset_key.path[-1]) not in reported})
+
+
+def _finish(executor: PlanExecutor, execution_id: str, outcome: RunOutcome) -> None:
+    """The execution's terminal state; a run whose execution did not complete fails in Dagster."""
+    status = executor.finalize(execution_id, outcome)
+    if status != "completed":
+        raise dg.Failure(description=f"execution {execution_id} {status}: {outcome.error or 'see job errors'}",
+                         metadata={"execution_id": execution_id, "status": status,
+                                   "error_code": outcome.error_code or ""})
+
+
+def touched(result: dg.MaterializeResult[None], execution_id: str) -> dg.AssetMaterialization:
+    """A kind downstream of a re-rendered one, outside this run's selection: recorded as a runtime
+    materialisation of the same partition (a multi_asset may only *yield* selected keys)."""
+    assert result.asset_key is not None
+    return dg.AssetMaterialization(
+        asset_key=result.asset_key, partition=execution_id,
+        metadata={**(result.metadata or {}), "rerendered_because": "an upstream job was re-rendered"},
+        tags={DATA_VERSION_TAG: result.data_version.value} if result.data_version else None,
+    )
 
 
 def stored_check_results(services: Services, execution_id: str,
@@ -112,7 +125,7 @@ def stored_check_results(services: Services, execution_id: str,
     for kind in ASSET_KINDS_IN_LINEAGE_ORDER:
         mine = [j for j in jobs if j.kind == kind.value]  # ``delivered`` has no checks of its own
         if mine and any(c.asset_key.path[-1] == kind.value for c in checks):
-            done = KindDone(kind, tuple(j.job_id for j in mine), {j.job_id: j.result for j in mine}, ())
+            done = KindDone(kind, tuple(j.job_id for j in mine), {j.job_id: j.result for j in mine if j.result}, ())
             yield from check_results(done, checks)
 
 
@@ -166,7 +179,7 @@ def lineage(done: KindDone, store: ArtefactStore | None) -> dict[str, Any]:
 
 def materialization(done: KindDone, *, base_execution_id: str | None,
                     checks: AbstractSet[dg.AssetCheckKey] = frozenset(),
-                    store: ArtefactStore | None = None) -> dg.MaterializeResult:
+                    store: ArtefactStore | None = None) -> dg.MaterializeResult[None]:
     """Metadata a producer wants to see for one kind of one execution."""
     results = [done.results[j] for j in done.job_ids]
     digests = sorted(r.get("digest", "") for r in results)

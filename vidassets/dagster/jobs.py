@@ -2,13 +2,12 @@
 
 import dagster as dg
 
+from vidassets.contract import JOB_NAME
 from vidassets.dagster.assets import render_plan
 from vidassets.dagster.partitions import executions_partitions
 
-EXECUTE_PLAN_JOB = "execute_plan"
-
 execute_plan_job = dg.define_asset_job(
-    name=EXECUTE_PLAN_JOB,
+    name=JOB_NAME,
     selection=dg.AssetSelection.assets(render_plan),
     partitions_def=executions_partitions,
     executor_def=dg.in_process_executor,

@@ -2,5 +2,6 @@
 
 import dagster as dg
 
-EXECUTIONS_PARTITIONS_NAME = "executions"
-executions_partitions = dg.DynamicPartitionsDefinition(name=EXECUTIONS_PARTITIONS_NAME)
+from vidassets.contract import PARTITIONS_DEF_NAME
+
+executions_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_DEF_NAME)

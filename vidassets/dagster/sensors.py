@@ -13,19 +13,18 @@ import time
 
 import dagster as dg
 
-from vidassets.dagster.assets import MODE_TAG
+from vidassets.contract import PARTITION_TAG, PARTITIONS_DEF_NAME, WILL_RETRY_TAG, launch_tags
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource
+from vidassets.runs.submit import ACTIVE, adopt_base_outputs
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionRow
-from vidassets.submissions import ACTIVE, adopt_base_outputs
 from vidassets.webhooks.deliver import WebhookDeliverer
 from vidassets.webhooks.events import enqueue_event
 
-PARTITION_TAG = "dagster/partition"
-WILL_RETRY_TAG = "dagster/will_retry"
-RUN_FAILURE_REASON_TAG = "dagster/failure_reason"
+#: How long a failure sensor waits for Dagster's retry decision on a failed run (see will_retry).
+WILL_RETRY_WAIT_S = 5.0
 
 
 @dg.sensor(job=execute_plan_job, minimum_interval_seconds=10, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -46,10 +45,10 @@ def launch_unlaunched_executions(context: dg.SensorEvaluationContext, storage: S
             ids.append(row.id)
     if not ids:
         return dg.SensorResult(skip_reason="no unlaunched executions")
-    new = [i for i in ids if not context.instance.has_dynamic_partition(executions_partitions.name, i)]
+    new = [i for i in ids if not context.instance.has_dynamic_partition(PARTITIONS_DEF_NAME, i)]
     context.log.info(f"launching {len(ids)} execution(s) the API did not launch: {', '.join(ids)}")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=i, partition_key=i, tags={MODE_TAG: "resume"}) for i in ids],
+        run_requests=[dg.RunRequest(run_key=i, partition_key=i, tags=launch_tags(i)) for i in ids],
         dynamic_partitions_requests=[executions_partitions.build_add_request(new)] if new else [],
     )
 
@@ -80,11 +79,10 @@ def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: Sto
     row = services.repo.get(execution_id, with_jobs=False)
     if row is None or (row.run_id and row.run_id != context.dagster_run.run_id):
         return  # a newer run (retry) owns the execution now
-    if status == "failed":
-        # Run retries (dagster.yaml run_retries) will resume this execution; leave it to them.
-        if _retries_left(context):
-            context.log.info(f"run {context.dagster_run.run_id} failed; Dagster will retry it")
-            return
+    # Run retries (dagster.yaml run_retries) will resume this execution; leave it to them.
+    if status == "failed" and will_retry(context):
+        context.log.info(f"run {context.dagster_run.run_id} failed; Dagster will retry it")
+        return
     message = ("run was cancelled" if status == "cancelled"
                else f"run {context.dagster_run.run_id} failed before the execution finished")
     if services.repo.fail_if_active(execution_id, status, message, "cancelled" if status == "cancelled" else "run_failed"):
@@ -92,18 +90,27 @@ def _end_execution(context: dg.RunStatusSensorContext, status: str, storage: Sto
         enqueue_event(services, execution_id)
 
 
-def _retries_left(context: dg.RunStatusSensorContext) -> bool:
-    """Will Dagster's run-retry daemon re-execute this run? Dagster records its decision in the
-    ``dagster/will_retry`` tag; when the tag is not there yet, ask the same function it uses."""
-    run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
-    tag = run.tags.get(WILL_RETRY_TAG)
-    if tag is not None:
-        return tag.lower() == "true"
-    from dagster._core.events import RunFailureReason
-    from dagster._core.execution.retries import auto_reexecution_should_retry_run
+def will_retry(context: dg.RunStatusSensorContext, wait_s: float = WILL_RETRY_WAIT_S) -> bool:
+    """Will Dagster's run retries re-execute this failed run?
 
-    reason = run.tags.get(RUN_FAILURE_REASON_TAG)
-    return bool(auto_reexecution_should_retry_run(context.instance, run, RunFailureReason(reason) if reason else None))
+    With ``run_retries`` enabled, the instance decides when it stores a run's failure and records
+    the decision on the run as ``dagster/will_retry`` (``true``/``false``); without them no run
+    is retried and the tag is never set. The tag lands just after the failure event this sensor
+    reacts to, so a run without it yet is read again for up to ``wait_s``; a run still without a
+    decision then is treated as not retried (its execution fails now rather than hang).
+    """
+    if not context.instance.run_retries_enabled:
+        return False
+    deadline = time.monotonic() + wait_s
+    while True:
+        run = context.instance.get_run_by_id(context.dagster_run.run_id) or context.dagster_run
+        tag = run.tags.get(WILL_RETRY_TAG)
+        if tag is not None:
+            return tag.lower() == "true"
+        if time.monotonic() >= deadline:
+            context.log.warning(f"run {run.run_id}: no retry decision from Dagster after {wait_s:.0f} s")
+            return False
+        time.sleep(0.2)
 
 
 @dg.run_failure_sensor(monitored_jobs=[execute_plan_job], minimum_interval_seconds=5,

@@ -7,8 +7,9 @@ run — the producer decides whether to re-render.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 CHECK_NAMES: dict[str, tuple[str, ...]] = {
     "generated_clips": ("decodable", "duration", "resolution", "audio"),

@@ -11,7 +11,8 @@ run (no jobs, not wanted, or one of its jobs failed). Until then it is buffered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set as AbstractSet
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, ASSET_PARENTS, AssetKind
 

@@ -9,17 +9,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, TypedDict
 
 from vidassets import media
 from vidassets.media.burn import line_box
 from vidassets.media.subtitles import LineBox
 from vidassets.net.fetch import fetch_to_file
 from vidassets.plan.operations import RENDERER_VERSIONS, Operation
-from vidassets.plan.params import DEFAULT_STRATEGY
+from vidassets.plan.params import (
+    DEFAULT_STRATEGY,
+    AddSubtitlesParams,
+    GenerateParams,
+    LipSyncParams,
+    MergeParams,
+    OperationParams,
+    ReframeParams,
+    SubtitleStyleParams,
+)
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
+from vidassets.providers.ledger import Ledger
 from vidassets.providers.registry import ProviderRegistry
 from vidassets.services import Services
 from vidassets.transcribe import TranscriberProblem, TranscriptionError, choose_transcriber, configured_vendors
@@ -31,17 +42,26 @@ SUBTITLE_FILE_MAX_BYTES = 2 * 1024 * 1024
 TRANSCRIPT_EXCERPT_CHARS = 500  # how much of a transcript a job's result carries
 
 
+class _CueFit(TypedDict):
+    """How much text a cue holds: the keyword arguments ``cues_from_text`` and ``cues_from_words`` share."""
+
+    box: LineBox
+    max_lines: int
+    max_words: int | None
+
+
 @dataclass
 class JobContext:
     execution_id: str
     job_id: str
     operation: Operation
-    params: Mapping[str, Any]
+    params: OperationParams  # the validated per-operation model (see plan.params.parse_stored)
     inputs: Sequence[Path]
     workdir: Path
     on_progress: Callable[[float], None]
     cancel: threading.Event
     secrets: Mapping[str, str] = field(default_factory=dict)  # provider -> key, plus "job" for the job's own
+    vendor_jobs: Ledger | None = None  # this job's vendor-job ledger: paid vendor jobs are created once per attempt
 
 
 @dataclass(frozen=True)
@@ -80,7 +100,10 @@ class OperationRunner:
         if ctx.inputs:
             return ctx.inputs[0]
         # No input job: the plan gave params.url (checked at validation time); import it first.
-        raw = self.fetch(ctx.params["url"], ctx.workdir / "source.bin")
+        url = getattr(ctx.params, "url", None)
+        if not url:
+            raise media.MediaParamError(f"{ctx.operation.value} has neither an input job nor params.url")
+        raw = self.fetch(url, ctx.workdir / "source.bin")
         out = ctx.workdir / "source.mp4"
         media.import_media(raw, out, timeout=self.timeout)
         return out
@@ -97,22 +120,25 @@ class OperationRunner:
 
     def _generate(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
+        assert isinstance(p, GenerateParams)
         out = self._out(ctx)
-        if p.get("provider") == "url":
-            raw = self.fetch(p["url"], ctx.workdir / "source.bin")
-            info = media.import_media(raw, out, still_duration=float(p.get("duration", 5.0)),
+        if p.is_import and p.url:
+            raw = self.fetch(p.url, ctx.workdir / "source.bin")
+            info = media.import_media(raw, out, still_duration=p.duration,
                                       timeout=self.timeout, on_progress=ctx.on_progress)
-            return JobOutput(out, provider="url", details={"source": _strip_query(p["url"]),
+            return JobOutput(out, provider="url", details={"source": _strip_query(p.url),
                                                            "sourceCodec": info.video_codec})
-        provider = self.providers.get(p.get("provider"))
+        provider = self.providers.get(p.provider)
         with self._provider_call(ctx, provider.name):
             result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
-                                       on_progress=ctx.on_progress, cancel=ctx.cancel)
+                                       on_progress=ctx.on_progress, cancel=ctx.cancel, ledger=ctx.vendor_jobs)
         return JobOutput(result.path, provider=result.provider, model=result.model,
                          details={**dict(result.details), "offline": result.offline}, external=not result.offline)
 
     def _merge(self, ctx: JobContext) -> JobOutput:
-        transition = media.Transition.parse(ctx.params.get("transition"))
+        assert isinstance(ctx.params, MergeParams)
+        spec = ctx.params.transition
+        transition = media.Transition.parse({"type": spec.type, "duration": spec.duration})
         out = self._out(ctx)
         media.merge(list(ctx.inputs), out, transition=transition, profile=self._profile(ctx), timeout=self.timeout,
                     on_progress=ctx.on_progress)
@@ -120,13 +146,13 @@ class OperationRunner:
 
     def _reframe(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
+        assert isinstance(p, ReframeParams)
         out = self._out(ctx)
-        # Validation stores ``crop`` (the original plan's name) as ``strategy``; read both anyway.
-        strategy = p.get("strategy") or p.get("crop") or DEFAULT_STRATEGY
-        media.reframe(self._single_input(ctx), out, aspect_ratio=p["aspectRatio"], strategy=strategy,
-                      allow_upscale=bool(p.get("allowUpscale", False)), profile=self._profile(ctx), timeout=self.timeout,
+        strategy = p.strategy or DEFAULT_STRATEGY  # validation folds ``crop`` into ``strategy``
+        media.reframe(self._single_input(ctx), out, aspect_ratio=p.aspectRatio, strategy=strategy,
+                      allow_upscale=p.allowUpscale, profile=self._profile(ctx), timeout=self.timeout,
                       on_progress=ctx.on_progress)
-        return JobOutput(out, details={"aspectRatio": p["aspectRatio"], "strategy": strategy})
+        return JobOutput(out, details={"aspectRatio": p.aspectRatio, "strategy": strategy})
 
     def _publisher(self, ctx: JobContext) -> PublishFn | None:
         """How a provider gets our local files: a presigned URL from S3; None on the local store
@@ -166,30 +192,32 @@ class OperationRunner:
 
     def _lip_sync(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
+        assert isinstance(p, LipSyncParams)
         video = self._single_input(ctx)
-        audio = self.fetch(p["audioUrl"], ctx.workdir / "audio.bin")
+        audio = self.fetch(p.audioUrl, ctx.workdir / "audio.bin")
         out = self._out(ctx)
-        if p.get("provider") not in (None, "local"):
-            provider = self.providers.lip_sync(p["provider"])
+        if p.provider not in (None, "local"):
+            provider = self.providers.lip_sync(p.provider)
             with self._provider_call(ctx, provider.name):
                 result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
                                            api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
-                                           cancel=ctx.cancel, publish=self._publisher(ctx))
+                                           cancel=ctx.cancel, publish=self._publisher(ctx), ledger=ctx.vendor_jobs)
             return JobOutput(result.path, provider=result.provider, model=result.model, external=True,
                              details={**dict(result.details), "mode": "lip sync by a provider model"})
-        media.replace_audio(video, audio, out, volume=float(p.get("volume", 1.0)), fit=p.get("fit", "video"),
+        media.replace_audio(video, audio, out, volume=p.volume, fit=p.fit,
                             profile=self._profile(ctx), timeout=self.timeout, on_progress=ctx.on_progress)
         return JobOutput(out, provider="local", model="audio-replace",
                          details={"mode": "audio replacement (no lip-sync model: mouth movement unchanged)",
-                                  "volume": p.get("volume", 1.0), "fit": p.get("fit", "video")})
+                                  "volume": p.volume, "fit": p.fit})
 
     def _add_subtitles(self, ctx: JobContext) -> JobOutput:
         """Burn captions: from the plan's text, SRT/VTT or words, or - none given - from the
         video's speech (see :meth:`_transcribe`). Lines are laid out for this frame's safe area."""
         p = ctx.params
+        assert isinstance(p, AddSubtitlesParams)
         video = self._single_input(ctx)
         info = media.probe(video)
-        preset, style = _subtitle_style(p.get("style") or {})
+        preset, style = _subtitle_style(p.style)
         box = line_box(style, info.display_width, info.display_height)
         cues, source, extra = self._cues(ctx, video, info.duration, style, box)
         out = self._out(ctx)
@@ -200,26 +228,26 @@ class OperationRunner:
     def _cues(self, ctx: JobContext, video: Path, duration: float, style: media.SubtitleStyle,
               box: LineBox) -> tuple[list[media.Cue], str, dict[str, Any]]:
         p = ctx.params
-        fit = {"box": box, "max_lines": style.max_lines, "max_words": style.max_words}
-        if p.get("text"):
-            timing = p.get("timing")
-            window = (float(timing["start"]), float(timing["end"])) if timing else None
-            return media.cues_from_text(p["text"], duration, timing=window, **fit), "text", {}
-        if p.get("srt"):
-            return media.parse_srt(p["srt"]), "srt", {}
-        if p.get("vtt"):
-            return media.parse_vtt(p["vtt"]), "vtt", {}
-        if p.get("subtitles"):
-            return media.parse_subtitles(p["subtitles"]), "subtitles", {}
-        if p.get("subtitlesUrl"):
-            path = self.fetch(p["subtitlesUrl"], ctx.workdir / "subtitles.txt", max_bytes=SUBTITLE_FILE_MAX_BYTES)
+        assert isinstance(p, AddSubtitlesParams)
+        fit: _CueFit = {"box": box, "max_lines": style.max_lines, "max_words": style.max_words}
+        if p.text:
+            window = (p.timing.start, p.timing.end) if p.timing else None
+            return media.cues_from_text(p.text, duration, timing=window, **fit), "text", {}
+        if p.srt:
+            return media.parse_srt(p.srt), "srt", {}
+        if p.vtt:
+            return media.parse_vtt(p.vtt), "vtt", {}
+        if p.subtitles:
+            return media.parse_subtitles(p.subtitles), "subtitles", {}
+        if p.subtitlesUrl:
+            path = self.fetch(p.subtitlesUrl, ctx.workdir / "subtitles.txt", max_bytes=SUBTITLE_FILE_MAX_BYTES)
             try:
                 content = path.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError as exc:
                 raise media.MediaParamError("subtitlesUrl is not UTF-8 text") from exc
             return media.parse_subtitles(content), "subtitlesUrl", {}
-        if p.get("words"):
-            return media.cues_from_words(p["words"], **fit), "words", {}
+        if p.words:
+            return media.cues_from_words(p.words, **fit), "words", {}
         transcript = self._transcribe(ctx, video, duration)
         cues = media.cues_from_words([(w.start, w.end, w.text) for w in transcript.words], **fit)
         details = {"transcriber": transcript.transcriber, "transcriptionModel": transcript.model,
@@ -232,8 +260,9 @@ class OperationRunner:
         transcription provider (``replicate``/``fal``) - or the language needs one the server has a
         key for - which gets a small mono AAC track."""
         p = ctx.params
+        assert isinstance(p, AddSubtitlesParams)
         try:
-            choice = choose_transcriber(p.get("provider"), p.get("model"), p.get("language"),
+            choice = choose_transcriber(p.provider, p.model, p.language,
                                         fallbacks=configured_vendors(self.services.settings))
         except TranscriberProblem as exc:  # validated at submit; a plan stored before that lands here
             code = "unsupported_language" if exc.field == "language" else "invalid_params"
@@ -246,7 +275,7 @@ class OperationRunner:
         with self._provider_call(ctx, provider.name):
             words = provider.transcribe(media=audio, language=choice.language, model=choice.model,
                                         api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
-                                        publish=self._publisher(ctx))
+                                        publish=self._publisher(ctx), ledger=ctx.vendor_jobs)
         cleaned = clean_words(words, duration)
         if not cleaned:
             raise TranscriptionError("the transcription found no speech to caption", code="no_speech")
@@ -254,20 +283,16 @@ class OperationRunner:
         return Transcript(tuple(cleaned), choice.language, provider.name, model)
 
 
-def _subtitle_style(style_in: Mapping[str, Any]) -> tuple[str, media.SubtitleStyle]:
-    """The preset name and the render style for a job's stored ``style`` params."""
-    values = dict(style_in)
-    preset = str(values.pop("preset", "default"))
+def _subtitle_style(style: SubtitleStyleParams) -> tuple[str, media.SubtitleStyle]:
+    """The preset name and the render style for a job's ``style`` params."""
     overrides = {
-        "font_family": values.get("fontFamily"), "font_size": values.get("fontSize"),
-        "color": values.get("fontColor"), "outline_color": values.get("outlineColor"),
-        "background": values.get("backgroundColor"), "bold": values.get("bold"),
-        "position": values.get("position"), "highlight": values.get("highlight"),
-        "highlight_color": values.get("highlightColor"), "animation": values.get("animation"),
-        "max_lines": values.get("maxLines"), "max_words": values.get("maxWords"),
-        "uppercase": values.get("uppercase"),
+        "font_family": style.fontFamily, "font_size": style.fontSize, "color": style.fontColor,
+        "outline_color": style.outlineColor, "background": style.backgroundColor, "bold": style.bold,
+        "position": style.position, "highlight": style.highlight, "highlight_color": style.highlightColor,
+        "animation": style.animation, "max_lines": style.maxLines, "max_words": style.maxWords,
+        "uppercase": style.uppercase,
     }
-    return preset, media.subtitle_style(preset, **{k: v for k, v in overrides.items() if v is not None})
+    return style.preset, media.subtitle_style(style.preset, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _strip_query(url: str) -> str:

@@ -32,8 +32,8 @@ from .profile import EncoderProfile, default_profile
 from .reframe import STRATEGIES, ReframeCommand, build_reframe_command, output_size, plan_smart_crop, reframe
 from .runner import ProgressCallback, RunResult, ffmpeg_exe, harden_args, run_ffmpeg
 from .smart import CropPath, InterestSample, analyse_interest, crop_path
-from .thumbs import build_contact_sheet_command, contact_sheet
 from .subtitles import Cue, cues_from_text, cues_from_words, format_srt, parse_srt, parse_subtitles, parse_vtt
+from .thumbs import build_contact_sheet_command, contact_sheet
 
 __all__ = [
     "build_contact_sheet_command",

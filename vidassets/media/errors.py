@@ -36,10 +36,6 @@ class MediaError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def to_dict(self) -> dict[str, str]:
-        """A JSON-friendly summary (without the stderr tail, which may be long)."""
-        return {"code": self.code, "error": self.message}
-
 
 class InvalidMediaError(MediaError):
     """The input is not decodable media: not a media file, truncated, or has no video stream."""

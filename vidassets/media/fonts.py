@@ -202,13 +202,13 @@ class FontMetrics:
 
 def _read_metrics(data: bytes) -> FontMetrics:
     tables = _table_directory(data)
-    units = struct.unpack_from(">H", data, tables[b"head"] + 18)[0] or 1000
+    units: int = struct.unpack_from(">H", data, tables[b"head"] + 18)[0] or 1000
     if b"OS/2" in tables:
         win_ascent, win_descent = struct.unpack_from(">HH", data, tables[b"OS/2"] + 74)
         units = win_ascent + win_descent or units
-    n_metrics = struct.unpack_from(">H", data, tables[b"hhea"] + 34)[0]
+    n_metrics: int = struct.unpack_from(">H", data, tables[b"hhea"] + 34)[0]
     hmtx = tables[b"hmtx"]
-    widths = struct.unpack_from(f">{2 * n_metrics}H", data, hmtx)[0::2]
+    widths: tuple[int, ...] = struct.unpack_from(f">{2 * n_metrics}H", data, hmtx)[0::2]
 
     def advance(glyph: int) -> float:
         return widths[min(glyph, n_metrics - 1)] / units

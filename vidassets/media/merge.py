@@ -6,7 +6,7 @@ Two strategies, chosen by :func:`build_merge_command` from the probed inputs:
   parameter that matters (codec/profile, size, rotation, sample aspect, frame
   rate, pixel format, audio codec/rate/channels, and all have audio) goes
   through the concat demuxer with ``-c copy``: no decode, no quality loss,
-  typically 20-100x faster than re-encoding. This is the common case for clips
+  and far quicker than re-encoding. This is the common case for clips
   produced by this package, since they all use one encoder profile.
 * **Re-encode** - anything else: each input is normalised (scaled and padded to
   the first clip's display size, first clip's frame rate, yuv420p, 48 kHz

@@ -72,10 +72,6 @@ class MediaInfo:
         """Display aspect ratio (w/h) after rotation and sample aspect ratio."""
         return self.display_width / self.display_height if self.display_height else 0.0
 
-    @property
-    def frame_duration(self) -> float:
-        return 1.0 / self.fps if self.fps > 0 else 0.0
-
 
 def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
     if value is None or time_base is None:

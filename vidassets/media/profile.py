@@ -4,14 +4,15 @@ Every operation that encodes writes H.264 (yuv420p) + AAC 48 kHz stereo in MP4
 with ``+faststart``, so any output can be fed to any other operation, played in
 a browser, and concatenated by stream copy when parameters match. Changing a
 setting here changes it everywhere; ``VIDASSETS_FFMPEG_PRESET`` and
-``VIDASSETS_FFMPEG_CRF`` override the two knobs operators actually tune.
+``VIDASSETS_FFMPEG_CRF`` (Settings, through :mod:`vidassets.media.config`) override the two knobs
+operators actually tune.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
 
+from . import config
 from .errors import MediaParamError
 
 #: x264's output depends on its thread count; deterministic renders pin it.
@@ -113,11 +114,9 @@ class EncoderProfile:
 
 
 def default_profile() -> EncoderProfile:
-    """The profile every operation uses unless given one; reads the env overrides each call."""
-    preset = os.environ.get("VIDASSETS_FFMPEG_PRESET") or EncoderProfile.preset
-    crf_text = os.environ.get("VIDASSETS_FFMPEG_CRF")
-    try:
-        crf = int(crf_text) if crf_text else EncoderProfile.crf
-    except ValueError as exc:
-        raise MediaParamError(f"VIDASSETS_FFMPEG_CRF must be an integer, got {crf_text!r}") from exc
-    return EncoderProfile(preset=preset, crf=crf)
+    """The profile every operation uses unless given one, with the process's preset and CRF
+    (:mod:`vidassets.media.config`, set from ``VIDASSETS_FFMPEG_PRESET`` / ``..._CRF``)."""
+    configured = config.current()
+    profile = EncoderProfile()
+    return replace(profile, preset=configured.preset or profile.preset,
+                   crf=profile.crf if configured.crf is None else configured.crf)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from . import config
 from .errors import STDERR_TAIL_BYTES, FFmpegError, InvalidMediaError, MediaParamError, MediaTimeoutError
 from .fonts import fontconfig_env
 
@@ -42,14 +43,13 @@ def _encoder_slots() -> threading.BoundedSemaphore:
     """How many ffmpeg processes one Python process runs at once.
 
     Each encoder already spreads over every core (x264 picks its own thread count), so two
-    encodes side by side on 2 cores just take turns and thrash caches: three 720p clips render
-    about 10 % faster one after another than all at once. Jobs still run in parallel (provider
+    encodes side by side on 2 cores just take turns and thrash caches: clips render sooner one
+    after another than all at once. Jobs still run in parallel (provider
     calls, downloads, uploads); only their ffmpeg work queues here. Default: one slot per two
-    cores; ``VIDASSETS_FFMPEG_SLOTS`` overrides.
+    cores; ``MediaConfig.slots`` (``VIDASSETS_FFMPEG_SLOTS``) overrides.
     """
-    configured = os.environ.get("VIDASSETS_FFMPEG_SLOTS", "").strip()
-    slots = int(configured) if configured.isdigit() and int(configured) > 0 else max(1, (os.cpu_count() or 2) // 2)
-    return threading.BoundedSemaphore(slots)
+    configured = config.current().slots
+    return threading.BoundedSemaphore(configured if configured and configured > 0 else max(1, (os.cpu_count() or 2) // 2))
 
 ProgressCallback = Callable[[float], None]
 
@@ -88,12 +88,12 @@ class RunResult:
 def ffmpeg_exe() -> str:
     """Path of the ffmpeg binary.
 
-    ``VIDASSETS_FFMPEG`` wins; then an ``ffmpeg`` on PATH (a system build is
+    ``MediaConfig.ffmpeg`` (``VIDASSETS_FFMPEG``) wins; then an ``ffmpeg`` on PATH (a system build is
     usually newer and hardware-aware); then the static binary shipped in the
     ``imageio-ffmpeg`` wheel, which always exists and has libx264, libass,
     drawtext and xfade.
     """
-    override = os.environ.get("VIDASSETS_FFMPEG")
+    override = config.current().ffmpeg
     if override:
         return override
     found = shutil.which("ffmpeg")
@@ -102,6 +102,10 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+
+config.on_change(_encoder_slots.cache_clear)
+config.on_change(ffmpeg_exe.cache_clear)
 
 
 def _input_groups(args: Sequence[str]) -> list[tuple[int, str, str | None]]:
@@ -163,12 +167,12 @@ def harden_args(args: Sequence[str]) -> list[str]:
 def default_timeout(expected_duration: float | None) -> float:
     """A generous ceiling so a wedged ffmpeg never blocks a worker forever.
 
-    ``VIDASSETS_FFMPEG_TIMEOUT`` (seconds) overrides; otherwise 2 minutes plus
+    ``MediaConfig.timeout_s`` (``VIDASSETS_FFMPEG_TIMEOUT``) overrides; otherwise 2 minutes plus
     30 s per second of media (far slower than realtime even on 2 cores).
     """
-    env = os.environ.get("VIDASSETS_FFMPEG_TIMEOUT")
-    if env:
-        return float(env)
+    configured = config.current().timeout_s
+    if configured:
+        return configured
     if expected_duration is None:
         return 3600.0
     return 120.0 + 30.0 * max(0.0, expected_duration)
@@ -310,8 +314,8 @@ def _run(full: list[str], budget: float, proc_env: Mapping[str, str], parser: _P
         thread.start()
     try:
         # Wait on the readers, not on the process: they finish the moment ffmpeg closes its pipes
-        # at exit, whereas ``Popen.wait(timeout)`` polls with sleeps of up to 50 ms, a cost paid on
-        # every call (and a preview or a probe-sized command only takes ~100 ms).
+        # at exit, whereas ``Popen.wait(timeout)`` polls with sleeps, a delay paid on every call
+        # and large next to a short command such as a preview or a probe.
         deadline = started + budget
         for thread in readers:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))

@@ -23,23 +23,26 @@ a flat sum of ``clip()`` terms - no sendcmd file, no nesting limits.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import math
 import time
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import importlib
-import types
-
 import av
+
+from .errors import InvalidMediaError, MediaTimeoutError
+from .filters import fmt_num
+from .probe import MediaInfo
 
 
 class _LazyModule(types.ModuleType):
-    """OpenCV and NumPy cost ~0.25 s to import and only smart reframing needs them; every run
-    worker imports this package, so they load on first use instead."""
+    """OpenCV and NumPy are slow to import and only smart reframing needs them; every run worker
+    imports this package, so they load on first use instead."""
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -53,10 +56,6 @@ class _LazyModule(types.ModuleType):
 
 cv2: Any = _LazyModule("cv2")
 np: Any = _LazyModule("numpy")
-
-from .errors import InvalidMediaError, MediaTimeoutError
-from .filters import fmt_num
-from .probe import MediaInfo
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 from urllib.parse import urlsplit
 
 # Cloud metadata endpoints that are not covered by the private/link-local checks on every platform.
@@ -94,7 +94,9 @@ class AddressPolicy:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise ConnectionError(f"cannot resolve {host}: {exc}") from exc
-        addresses = _unique(info[4][0] for info in infos)
+        # sockaddr[0] is the address string for AF_INET/AF_INET6 (typeshed also allows an int, for
+        # an interpreter built without IPv6 support).
+        addresses = _unique(str(info[4][0]) for info in infos)
         for address in addresses:
             self.check_ip(host, address)
         return addresses

@@ -25,7 +25,7 @@ class Span:
     lo: float
     hi: float | None
 
-    def __add__(self, other: "Span") -> "Span":
+    def __add__(self, other: Span) -> Span:
         hi = self.hi + other.hi if self.hi is not None and other.hi is not None else None
         return Span(self.lo + other.lo, hi)
 
@@ -97,7 +97,7 @@ def _check_merge(job: PlanJob, inputs: Sequence[Span], out: Span, where: str, ma
     t = transition_seconds(job.params)
     if t <= 0 or len(inputs) < 2:
         return issues
-    for index, (dep, span) in enumerate(zip(job.depends_on, inputs)):
+    for index, (dep, span) in enumerate(zip(job.depends_on, inputs, strict=True)):
         joins = 1 if index in (0, len(inputs) - 1) else 2  # the middle clips overlap at both ends
         if span.hi is not None and span.hi < joins * t:
             issues.append(PlanIssue(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
@@ -96,7 +97,8 @@ class PlanCreate(BaseModel):
                         "jobs": [
                             {"id": "a", "operation": "generate", "params": {"prompt": "sunrise over hills", "duration": 3}},
                             {"id": "b", "operation": "generate", "params": {"prompt": "city at night", "duration": 3}},
-                            {"id": "cut", "operation": "merge", "params": {"transition": {"type": "crossfade", "duration": 0.5}}, "dependsOn": ["a", "b"]},
+                            {"id": "cut", "operation": "merge",
+                             "params": {"transition": {"type": "crossfade", "duration": 0.5}}, "dependsOn": ["a", "b"]},
                             {"id": "vertical", "operation": "reframe", "params": {"aspectRatio": "9:16"}, "dependsOn": ["cut"]},
                         ],
                         "rootJobIds": ["vertical"],
@@ -120,7 +122,7 @@ class PlanCreate(BaseModel):
     providerApiKeys: dict[str, str] | None = None
 
     @model_validator(mode="after")
-    def _one_shape(self) -> "PlanCreate":
+    def _one_shape(self) -> PlanCreate:
         if self.executionPlan is None and self.jobs is None:
             raise ValueError("send either executionPlan.jobs (documented format) or jobs (SDK format)")
         if self.executionPlan is not None and self.jobs is not None:
@@ -149,12 +151,12 @@ class PlanCreate(BaseModel):
         return DOCUMENTED if self.executionPlan is not None else SDK
 
     @property
-    def webhook_config(self) -> "WebhookConfig | None":
+    def webhook_config(self) -> WebhookConfig | None:
         found = self.webhook_source
         return found[1] if found else None
 
     @property
-    def webhook_source(self) -> "tuple[str, WebhookConfig] | None":
+    def webhook_source(self) -> tuple[str, WebhookConfig] | None:
         """The webhook in force and the field its URL came from (for errors that name it)."""
         if self.options and self.options.webhookUrl:
             return "options.webhookUrl", WebhookConfig(self.options.webhookUrl, self.options.webhookSecret)

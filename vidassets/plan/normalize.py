@@ -9,8 +9,8 @@ a URL whose host is a literal private address is refused here, naming its field.
 from __future__ import annotations
 
 import dataclasses
-
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -65,7 +65,8 @@ def normalize_request(
     for index, job_in in enumerate(jobs_in):
         where = f"{prefix}[{index}]"
         if job_in.id in seen:
-            issues.append(PlanIssue(f"{where}.id", f"duplicate job id {job_in.id!r} (also at index {seen[job_in.id]})", job_in.id))
+            issues.append(PlanIssue(f"{where}.id", f"duplicate job id {job_in.id!r} (also at index {seen[job_in.id]})",
+                                    job_in.id))
             continue
         seen[job_in.id] = index
         if len(job_in.dependsOn) > bounds.MAX_DEPENDS_ON:
@@ -206,7 +207,8 @@ def _check_inputs(job: PlanJob, where: str, issues: list[PlanIssue]) -> None:
         if n > 1:
             issues.append(PlanIssue(f"{where}.dependsOn", f"{job.operation.value} takes exactly one input job", job.id))
         elif n == 0 and not has_url:
-            issues.append(PlanIssue(f"{where}.dependsOn", f"{job.operation.value} needs an input job (dependsOn) or params.url", job.id))
+            issues.append(PlanIssue(f"{where}.dependsOn",
+                                    f"{job.operation.value} needs an input job (dependsOn) or params.url", job.id))
         elif n == 1 and has_url:
             issues.append(PlanIssue(f"{where}.params.url", "give either an input job or params.url, not both", job.id))
 

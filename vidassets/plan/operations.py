@@ -15,11 +15,11 @@ class Operation(str, Enum):
     ADD_SUBTITLES = "addSubtitles"
 
     @property
-    def asset_kind(self) -> "AssetKind":
+    def asset_kind(self) -> AssetKind:
         return _KIND_BY_OPERATION[self]
 
     @classmethod
-    def parse(cls, name: str) -> "Operation":
+    def parse(cls, name: str) -> Operation:
         """Accept every synonym a client may send (`generateVideo`, `lip_sync`, ...)."""
         key = name.strip().replace("_", "").replace("-", "").lower()
         try:

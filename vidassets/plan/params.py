@@ -190,7 +190,7 @@ class GenerateParams(_Params):
         return value
 
     @model_validator(mode="after")
-    def _source(self) -> "GenerateParams":
+    def _source(self) -> GenerateParams:
         if self.provider == "url" and not self.url:
             raise ValueError("provider 'url' needs params.url")
         if self.url and self.provider is None:
@@ -228,7 +228,7 @@ class MergeParams(_Params):
     transitionDuration: float | None = Field(default=None, gt=0, le=bounds.MAX_TRANSITION_S)
 
     @model_validator(mode="after")
-    def _fold_duration(self) -> "MergeParams":
+    def _fold_duration(self) -> MergeParams:
         # SDK: {"transition": "crossfade", "transitionDuration": 1}; documented: {"transition": {...}}
         if self.transitionDuration is not None:
             self.transition = TransitionSpec(type=self.transition.type, duration=self.transitionDuration)
@@ -262,7 +262,7 @@ Strategy = Annotated[
     Literal["center", "top", "bottom", "left", "right", "smart", "pad", "blur"],
     BeforeValidator(_coerce_strategy),
 ]
-DEFAULT_STRATEGY = "center"
+DEFAULT_STRATEGY: Strategy = "center"
 
 
 class ReframeParams(_SingleInputParams):
@@ -284,7 +284,7 @@ class ReframeParams(_SingleInputParams):
         return value
 
     @model_validator(mode="after")
-    def _one_name(self) -> "ReframeParams":
+    def _one_name(self) -> ReframeParams:
         self.strategy = self.strategy or self.crop or DEFAULT_STRATEGY
         self.crop = None
         return self
@@ -312,7 +312,7 @@ class Timing(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _order(self) -> "Timing":
+    def _order(self) -> Timing:
         if self.end <= self.start:
             raise ValueError("timing.end must be after timing.start")
         return self
@@ -487,7 +487,7 @@ class AddSubtitlesParams(_SingleInputParams):
     @field_validator("provider")
     @classmethod
     def _transcribes(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if _needs_transcription(info):
+        if _needs_transcription(info) and not _stored(info):
             from vidassets.transcribe import TranscriberProblem, choose_transcriber  # light, but only here
 
             try:
@@ -500,7 +500,7 @@ class AddSubtitlesParams(_SingleInputParams):
     @field_validator("language")
     @classmethod
     def _transcribable(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value and _needs_transcription(info) and "provider" in info.data:
+        if value and _needs_transcription(info) and "provider" in info.data and not _stored(info):
             from vidassets.settings import get_settings
             from vidassets.transcribe import TranscriberProblem, choose_transcriber, configured_vendors
 
@@ -513,7 +513,7 @@ class AddSubtitlesParams(_SingleInputParams):
         return value
 
     @model_validator(mode="after")
-    def _source(self) -> "AddSubtitlesParams":
+    def _source(self) -> AddSubtitlesParams:
         sources = [s for s in (self.text, self.srt, self.vtt, self.subtitles, self.subtitlesUrl, self.words) if s]
         if len(sources) > 1:
             raise ValueError("give only one of text, srt, vtt, subtitles, subtitlesUrl, words")
@@ -523,6 +523,23 @@ class AddSubtitlesParams(_SingleInputParams):
     def transcribes(self) -> bool:
         """No text source: the captions come from the video's speech."""
         return not any(getattr(self, name) for name in _SOURCES)
+
+
+OperationParams = GenerateParams | MergeParams | ReframeParams | LipSyncParams | AddSubtitlesParams
+# Validation context key: the params were validated at submit and are read back from storage, so
+# checks that depend on the server's configuration at submit time (transcribers) are not repeated.
+STORED = "vidassets/stored"
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool((info.context or {}).get(STORED))
+
+
+def parse_stored(operation: str, params: dict[str, Any]) -> OperationParams:
+    """A job's stored params (see ``_Params.stored``) as its typed model, defaults filled in: what
+    the operation handlers receive, so every default is declared once, here."""
+    model = PARAMS_MODELS[operation].model_validate(params, context={STORED: True})
+    return model  # type: ignore[return-value]
 
 
 PARAMS_MODELS: dict[str, type[_Params]] = {

@@ -12,8 +12,9 @@ and roots it describes. Executions stored before it was recorded read as the doc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 WireFormat = Literal["documented", "sdk"]
 DOCUMENTED: WireFormat = "documented"

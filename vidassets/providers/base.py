@@ -11,9 +11,14 @@ fetch (a presigned object-store URL in production). Providers never upload anyth
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from vidassets.plan.params import GenerateParams, LipSyncParams
+    from vidassets.providers.ledger import Ledger
 
 ProgressCallback = Callable[[float], None]
 PublishFn = Callable[[Path], str]
@@ -26,7 +31,8 @@ class ProviderError(RuntimeError):
     Codes a caller can branch on: ``provider_unavailable`` (not configured, or transient failures
     exhausted), ``provider_auth``, ``provider_rejected`` (invalid input), ``content_policy``,
     ``provider_failed`` (the model ran and failed), ``rate_limited``, ``timeout``, ``cancelled``,
-    ``output_too_large``, ``invalid_params``.
+    ``output_too_large``, ``invalid_params``, ``vendor_create_unconfirmed`` (a create's answer was
+    lost and the vendor offers no way to find the job it may have started; see ``ledger.py``).
     """
 
     def __init__(self, message: str, *, code: str = "provider_error", retryable: bool = False):
@@ -63,16 +69,14 @@ class GenerateRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "GenerateRequest":
-        known = {"provider", "model", "prompt", "negativePrompt", "duration", "resolution", "aspectRatio",
-                 "seed", "fps", "startImage", "endImage", "cameraMotion", "unified", "url"}
+    def from_params(cls, params: GenerateParams) -> GenerateRequest:
+        """From the validated job params (defaults are declared there, once); every key the
+        model does not declare — a vendor model's own input names — rides along in ``extra``."""
         return cls(
-            prompt=params.get("prompt"), duration=float(params.get("duration", 5.0)),
-            aspect_ratio=params.get("aspectRatio", "16:9"), resolution=params.get("resolution", "720p"),
-            fps=int(params.get("fps", 24)), seed=params.get("seed"), model=params.get("model"),
-            negative_prompt=params.get("negativePrompt"), start_image=params.get("startImage"),
-            end_image=params.get("endImage"), camera_motion=params.get("cameraMotion"),
-            extra={k: v for k, v in params.items() if k not in known},
+            prompt=params.prompt, duration=params.duration, aspect_ratio=params.aspectRatio,
+            resolution=params.resolution, fps=params.fps, seed=params.seed, model=params.model,
+            negative_prompt=params.negativePrompt, start_image=params.startImage, end_image=params.endImage,
+            camera_motion=params.cameraMotion, extra=dict(params.model_extra or {}),
         )
 
     def model_input(self, *, image_key: str = "image", end_image_key: str = "end_image") -> dict[str, Any]:
@@ -99,11 +103,8 @@ class LipSyncRequest:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "LipSyncRequest":
-        known = {"provider", "model", "audioUrl", "volume", "fit", "url", "apiKey"}
-        return cls(model=params.get("model"), volume=float(params.get("volume", 1.0)),
-                   fit=str(params.get("fit", "video")),
-                   extra={k: v for k, v in params.items() if k not in known})
+    def from_params(cls, params: LipSyncParams) -> LipSyncRequest:
+        return cls(model=params.model, volume=params.volume, fit=params.fit, extra=dict(params.model_extra or {}))
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,16 @@ def words_from_output(output: Any) -> list[Word]:
     return words
 
 
+# ``ledger`` is the job's vendor-job ledger (vidassets/providers/ledger.py): vendors that bill
+# per job create at most one per job attempt through it; None keeps the rules within the call.
+
+
 class VideoProvider(Protocol):
     name: str
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
-                 on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult: ...
+                 on_progress: ProgressCallback, cancel: threading.Event,
+                 ledger: Ledger | None = None) -> ProviderResult: ...
 
 
 class LipSyncProvider(Protocol):
@@ -170,11 +176,12 @@ class LipSyncProvider(Protocol):
 
     def lip_sync(self, request: LipSyncRequest, *, video: Path, audio: Path, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event,
-                 publish: PublishFn | None) -> ProviderResult: ...
+                 publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult: ...
 
 
 class TranscriptionProvider(Protocol):
     name: str
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
-                   cancel: threading.Event, publish: PublishFn | None) -> list[Word]: ...
+                   cancel: threading.Event, publish: PublishFn | None,
+                   ledger: Ledger | None = None) -> list[Word]: ...

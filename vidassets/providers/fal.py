@@ -4,15 +4,22 @@
 cancel_url}``. The status URL reports ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS``
 (with logs, when asked for) and ``COMPLETED``; the result is then read from the response URL,
 which answers 4xx when the model rejected the input (``content_policy_violation`` included).
-Retries, polling, cancellation and downloads live in :mod:`vidassets.providers.http`.
+The completed status carries ``metrics.inference_time`` (usage).
+
+Every submit carries ``X-Fal-Request-Timeout`` (a deadline for the request to *start*; fal drops
+it unbilled after that). fal offers no way to find a queued request whose submit answer was lost,
+so such a job fails with ``vendor_create_unconfirmed`` instead of being submitted again.
+Retries, polling and downloads live in :mod:`vidassets.providers.http`, the once-only submit in
+:mod:`vidassets.providers.ledger`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -27,6 +34,7 @@ from vidassets.providers.base import (
     words_from_output,
 )
 from vidassets.providers.http import (
+    CreateUnanswered,
     HttpPolicy,
     HttpProvider,
     PollState,
@@ -36,6 +44,8 @@ from vidassets.providers.http import (
     inline_or_publish,
     progress_from_logs,
 )
+from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.storage.vendor_jobs import VendorRef
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 
@@ -69,80 +79,99 @@ class FalProvider(HttpProvider):
     name = "fal"
     auth_scheme = "Key"
     key_setting = "VIDASSETS_FAL_API_KEY"
+    cancel_method = "PUT"
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
-                 timing: Timing | None = None, models: FalModels = FalModels()):
+    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None,
+                 policy: HttpPolicy | None = None, timing: Timing | None = None, models: FalModels = FalModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models
 
     # -- the three job kinds --------------------------------------------------------------
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
-                 on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+                 on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.video
         payload = request.model_input(image_key="image_url", end_image_key="end_image_url")
-        return self._media_job(model, payload, out=out, api_key=api_key, on_progress=on_progress, cancel=cancel)
+        return self._media_job("generate", model, payload, out=out, api_key=api_key, on_progress=on_progress,
+                               cancel=cancel, ledger=ledger)
 
     def lip_sync(self, request: LipSyncRequest, *, video: Path, audio: Path, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event,
-                 publish: PublishFn | None) -> ProviderResult:
+                 publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.lip_sync
         payload = {"video_url": inline_or_publish(video, publish), "audio_url": inline_or_publish(audio, publish),
                    **dict(request.extra)}
-        return self._media_job(model, payload, out=out, api_key=api_key, on_progress=on_progress, cancel=cancel)
+        return self._media_job("lip_sync", model, payload, out=out, api_key=api_key, on_progress=on_progress,
+                               cancel=cancel, ledger=ledger)
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
-                   cancel: threading.Event, publish: PublishFn | None) -> list[Word]:
+                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None) -> list[Word]:
         chosen = model or self.models.transcription
         payload: dict[str, Any] = {"audio_url": inline_or_publish(media, publish), "task": "transcribe",
                                    "chunk_level": "word"}
         if language:
             payload["language"] = language
         with self.session(api_key, cancel) as session:
-            _, output = self._run(session, chosen, payload, None)
-        return words_from_output(output)
+            run = self._run(session, "transcribe", chosen, payload, None, ledger)
+        return words_from_output(run.output)
 
     # -- the queue ------------------------------------------------------------------------
 
-    def _media_job(self, model: str, payload: Mapping[str, Any], *, out: Path, api_key: str | None,
-                   on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+    def _media_job(self, step: str, model: str, payload: Mapping[str, Any], *, out: Path, api_key: str | None,
+                   on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None) -> ProviderResult:
         with self.session(api_key, cancel) as session:
-            request_id, output = self._run(session, model, payload, on_progress)
-            url = first_url(output)
+            run = self._run(session, step, model, payload, on_progress, ledger)
+            url = first_url(run.output)
             if url is None:
-                raise ProviderError(f"fal request {request_id} returned no media URL", code="provider_failed")
-            size = session.download(url, out)
+                raise run.unusable(ProviderError(f"fal request {run.handle.id} returned no media URL",
+                                                 code="provider_failed"))
+            size = run.download(session, url, out)
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"requestId": request_id, "bytes": size})
+                              details={"requestId": run.handle.id, "bytes": size})
 
-    def _run(self, session: VendorSession, model: str, payload: Mapping[str, Any],
-             on_progress: ProgressCallback | None) -> tuple[str, Any]:
-        def submit() -> QueuedRequest:
-            body = session.request("POST", f"{self.base_url}/{model.strip('/')}", json=dict(payload))
-            request_id = str(body.get("request_id") or "")
-            if not request_id:
-                raise session.error("fal did not return a request_id", code="provider_failed")
+    def _run(self, session: VendorSession, step: str, model: str, payload: Mapping[str, Any],
+             on_progress: ProgressCallback | None, ledger: Ledger | None) -> VendorRun[QueuedRequest]:
+        headers = {"X-Fal-Request-Timeout": str(max(1, int(self.policy.timeout_s)))}
+
+        def create(before_send: Callable[[], None]) -> QueuedRequest:
+            answer = session.create(f"{self.base_url}/{model.strip('/')}", json=dict(payload), headers=headers,
+                                    before_send=before_send)
+            if not answer.get("request_id"):
+                raise CreateUnanswered("the answer carries no request_id")
+            return queued(str(answer["request_id"]), answer)
+
+        def queued(request_id: str, urls: Mapping[str, Any]) -> QueuedRequest:
             status, response, cancel_url = request_urls(self.base_url, model, request_id)
-            return QueuedRequest(request_id, session.url(body.get("status_url"), status),
-                                 session.url(body.get("response_url"), response),
-                                 session.url(body.get("cancel_url"), cancel_url))
+            return QueuedRequest(request_id, session.url(urls.get("status_url"), status),
+                                 session.url(urls.get("response_url"), response),
+                                 session.url(urls.get("cancel_url"), cancel_url))
 
-        def state(queued: QueuedRequest) -> PollState:
-            body = session.request("GET", queued.status_url, params={"logs": "1"})
-            status = body.get("status")
+        def state(request: QueuedRequest) -> PollState:
+            body = session.request("GET", request.status_url, params={"logs": "1"})
+            status = str(body.get("status") or "") or None
             if status == "COMPLETED":
+                usage = body.get("metrics") if isinstance(body.get("metrics"), Mapping) else None
                 if body.get("error"):
-                    return PollState(failure=session.job_failed(body.get("error")))
-                return PollState(done=True)
+                    return PollState(failure=session.job_failed(body.get("error")), vendor_status=status, usage=usage)
+                try:
+                    result = session.request("GET", request.response_url)
+                except ProviderError as exc:
+                    if exc.retryable:  # done, but the result did not come: ask again at the next poll
+                        return PollState(vendor_status=status, usage=usage)
+                    return PollState(failure=exc, vendor_status=status, usage=usage)
+                return PollState(done=True, output=result, vendor_status=status, usage=usage)
             if status == "IN_PROGRESS":
                 logs = body.get("logs") if isinstance(body.get("logs"), list) else []
                 text = "\n".join(str(entry.get("message", "")) for entry in logs if isinstance(entry, Mapping))
-                return PollState(progress=progress_from_logs(text))
-            return PollState(progress=0.0 if status == "IN_QUEUE" else None)
+                return PollState(progress=progress_from_logs(text), vendor_status=status)
+            return PollState(progress=0.0 if status == "IN_QUEUE" else None, vendor_status=status)
 
-        def cancel_remote(queued: QueuedRequest) -> None:
-            session.fire("PUT", queued.cancel_url)
-
-        queued, _ = session.run_job(submit, state, cancel_remote, on_progress)
-        return queued.id, session.request("GET", queued.response_url)
+        call = VendorCall(
+            step=step, model=model, body=dict(payload), create=create,
+            ref=lambda q: VendorRef(q.id, q.status_url, q.cancel_url, {"response_url": q.response_url}),
+            rebuild=lambda ref: queued(ref.vendor_job_id, {"status_url": ref.get_url, "cancel_url": ref.cancel_url,
+                                                           **ref.urls}),
+            state=state, cancel=lambda q: session.fire(self.cancel_method, q.cancel_url),
+        )
+        return run_once(session, call, ledger, on_progress)

@@ -3,8 +3,11 @@
 Every vendor job has the same life: submit, poll until done, download the output. What differs
 is only the URLs and the JSON, so the clients describe those and this module does the rest:
 
-* retries with exponential backoff for connection errors and 5xx, ``Retry-After`` for 429/503,
-  and immediate failure for auth (401/403), invalid input (other 4xx) and content policy;
+* retries with exponential backoff and jitter for connection errors and 5xx, ``Retry-After`` for
+  429/503, and immediate failure for auth (401/403), invalid input (other 4xx) and content policy;
+* creates are never re-sent blindly (:meth:`VendorSession.create`): only when the vendor refused
+  them (429, 503, 408, a connection never made); an answer that was lost (no response, a 500/502/504)
+  raises :class:`CreateUnanswered` for :mod:`vidassets.providers.ledger` to resolve;
 * polling whose interval grows 1.5x up to a cap, bounded by one overall deadline;
 * cancellation: the caller's event wakes every wait, and a job still running at the vendor is
   cancelled there too (whatever stopped us: the event, the deadline, or an exception);
@@ -24,14 +27,16 @@ import functools
 import logging
 import mimetypes
 import os
+import random
 import re
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,6 +48,7 @@ from vidassets.providers.base import ProgressCallback, ProviderCancelled, Provid
 
 if TYPE_CHECKING:
     from vidassets.settings import Settings
+    from vidassets.storage.vendor_jobs import VendorJob
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ INLINE_LIMIT_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+# Answers that say the request was not acted on: rate limited, unavailable, request timeout.
+_REFUSED = frozenset({429, 503, 408})
 # Phrases vendors use when a safety system refused a prompt or an output (Replicate E005 "flagged
 # as sensitive", fal "content_policy_violation", Google "Responsible AI" / "usage guidelines").
 _POLICY_WORDS = ("content policy", "content_policy", "content checker", "nsfw", "flagged as sensitive",
@@ -79,12 +87,15 @@ class HttpPolicy:
     request_timeout_s: float = 60.0
     cancel_timeout_s: float = 10.0
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
+    jitter: float = 0.5  # a backoff delay is drawn from [1 - jitter, 1] x its exponential value
+    lookup_settle_s: float = 5.0  # before looking for a job whose create got no answer
+    ledger_wait_s: float = 1.0  # between looks at a create another live worker is sending
     # SSRF guard for every connection (API calls and output downloads: a vendor's reply names
     # the output URL, so it is checked like any other user-influenced address). None: unguarded.
     addresses: AddressPolicy | None = None
 
     @classmethod
-    def from_settings(cls, settings: "Settings", **overrides: Any) -> "HttpPolicy":
+    def from_settings(cls, settings: Settings, **overrides: Any) -> HttpPolicy:
         values: dict[str, Any] = {
             "timeout_s": settings.provider_timeout_s, "poll_interval_s": settings.provider_poll_interval_s,
             "max_retries": settings.provider_max_retries, "max_download_bytes": settings.fetch_max_bytes,
@@ -94,8 +105,15 @@ class HttpPolicy:
         return cls(**{**values, **overrides})
 
     def backoff(self, attempt: int) -> float:
-        """Delay before retry ``attempt`` (0-based): backoff_s, 2x, 4x ... up to backoff_max_s."""
-        return min(self.backoff_s * (2 ** attempt), self.backoff_max_s)
+        """Delay before retry ``attempt`` (0-based): backoff_s, 2x, 4x ... up to backoff_max_s, less
+        a random part of up to ``jitter`` of it, so clients that failed together retry apart."""
+        return min(self.backoff_s * (2.0 ** attempt), self.backoff_max_s) * (1.0 - self.jitter * random.random())
+
+    @property
+    def lease_s(self) -> float:
+        """How long a claim to send a create holds without renewal: one request after the longest
+        wait for a retry, with margin (it is renewed before every request)."""
+        return self.request_timeout_s + self.max_retry_after_s + 30.0
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,17 @@ class PollState:
     output: Any = None
     progress: float | None = None
     failure: ProviderError | None = None
+    vendor_status: str | None = None  # the vendor's own word (succeeded, IN_PROGRESS ...), for the ledger
+    usage: Mapping[str, Any] | None = None  # what the vendor reports having used (predict time ...)
+
+
+class CreateUnanswered(Exception):
+    """A create request may have reached the vendor, but its answer did not reach us: the vendor
+    may have started (and will bill) a job we know nothing of. Never resend it blindly."""
+
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,8 @@ class _Retry:
     reason: str
     delay: float
     code: str
+    refused: bool = False  # the vendor certainly did not act on the request (safe to send a create again)
+    after: float | None = None  # the vendor's Retry-After
 
 
 class _Progress:
@@ -282,7 +313,7 @@ class VendorSession:
     """One vendor call: an HTTP client, the key, the deadline and the cancel event.
 
     Use as a context manager; :meth:`request` and :meth:`download` retry transient failures,
-    :meth:`run_job` polls a submitted job to its end.
+    :meth:`create` sends a create at most once unless refused, :meth:`poll` follows a job to its end.
     """
 
     def __init__(self, vendor: str, *, base_url: str, auth: Mapping[str, str], secret: str,
@@ -301,7 +332,7 @@ class VendorSession:
             timeout = httpx.Timeout(policy.request_timeout_s, connect=min(policy.request_timeout_s, 10.0))
             self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls_context())
 
-    def __enter__(self) -> "VendorSession":
+    def __enter__(self) -> VendorSession:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -364,31 +395,67 @@ class VendorSession:
             raise self.error(f"{self.vendor} answered {method} {where(url)} with non-JSON content",
                              code="provider_failed") from None
 
-    def fire(self, method: str, url: str, *, json: Any = None) -> None:
-        """One best-effort attempt, ignoring cancel and deadline (used to cancel a vendor job)."""
+    def create(self, url: str, *, json: Any, headers: Mapping[str, str] | None = None,
+               before_send: Callable[[], None] | None = None) -> Any:
+        """POST a request that starts a paid vendor job; return the vendor's JSON answer.
+
+        Resent only when the vendor certainly did not act on it (429, 503, 408, no connection);
+        any other failure after the request may have reached the vendor (no answer, a broken
+        answer, 500/502/504) raises :class:`CreateUnanswered`. Refusals raise ProviderError.
+        ``before_send`` runs before every request (the ledger counts it and renews its claim).
+        """
+        response = self._send("POST", url, json=json, headers=headers, create=True, before_send=before_send)
+        try:
+            body = response.json()
+        except ValueError:
+            raise CreateUnanswered(f"HTTP {response.status_code} with a body that is not JSON") from None
+        if not isinstance(body, Mapping):
+            raise CreateUnanswered(f"HTTP {response.status_code} with an unexpected body")
+        return body
+
+    def fire(self, method: str, url: str, *, json: Any = None) -> bool:
+        """One best-effort attempt, ignoring cancel and deadline (used to cancel a vendor job);
+        whether the vendor accepted it."""
         try:
             response = self._client.request(method, url, json=json, headers=self._auth,
                                             timeout=self.policy.cancel_timeout_s)
             log.info("%s: %s %s answered HTTP %d", self.vendor, method, where(url), response.status_code)
+            return response.status_code < 400
         except httpx.HTTPError as exc:
             log.warning("%s: %s %s failed: %s", self.vendor, method, where(url), type(exc).__name__)
+            return False
 
     def _send(self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None,
-              idempotent: bool | None = None, stream: bool = False, authorised: bool = True) -> httpx.Response:
+              idempotent: bool | None = None, stream: bool = False, authorised: bool = True,
+              headers: Mapping[str, str] | None = None, create: bool = False,
+              before_send: Callable[[], None] | None = None) -> httpx.Response:
         """Send with retries; return a 2xx/3xx response (open, when ``stream``) or raise ProviderError.
 
         A POST whose answer was lost (read timeout, dropped connection) is not resent unless
-        ``idempotent``: the vendor may have created the job, and a second one costs money.
+        ``idempotent``: the vendor may have created the job, and a second one costs money. With
+        ``create``, neither is a 5xx other than 503 (see :meth:`create`).
         """
         safe = method.upper() in _IDEMPOTENT if idempotent is None else idempotent
-        headers = self._auth if authorised else {}
+        sent_headers = {**(self._auth if authorised else {}), **(headers or {})}
         attempt = 0
         while True:
             self.check()
-            retry = self._attempt(method, url, json=json, params=params, headers=headers, stream=stream,
-                                  safe=safe, attempt=attempt)
+            if before_send is not None:
+                before_send()
+            try:
+                retry = self._attempt(method, url, json=json, params=params, headers=sent_headers, stream=stream,
+                                      safe=safe, attempt=attempt)
+            except CreateUnanswered as exc:
+                if create:
+                    raise
+                # Not retryable either: a retry of the whole job could start (and bill) a second one.
+                raise self.error(f"{self.vendor}: {method} {where(url)} got no answer ({exc}); "
+                                 "not resent because the vendor may have processed it",
+                                 code="provider_unavailable") from None
             if isinstance(retry, httpx.Response):
                 return retry
+            if create and not retry.refused:
+                raise CreateUnanswered(retry.reason, retry.after)
             attempt += 1
             if attempt > self.policy.max_retries:
                 raise self.error(f"{self.vendor} unavailable: {retry.reason} from {method} {where(url)} "
@@ -405,11 +472,8 @@ class VendorSession:
         except httpx.TransportError as exc:
             connect_failed = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             if not (safe or connect_failed):
-                # Not retryable either: a retry of the whole job could start (and bill) a second one.
-                raise self.error(f"{self.vendor}: {method} {where(url)} got no answer ({type(exc).__name__}); "
-                                 "not resent because the vendor may have processed it",
-                                 code="provider_unavailable") from None
-            return _Retry(type(exc).__name__, self.policy.backoff(attempt), "provider_unavailable")
+                raise CreateUnanswered(type(exc).__name__) from None
+            return _Retry(type(exc).__name__, self.policy.backoff(attempt), "provider_unavailable", refused=True)
         if response.status_code < 400:
             return response
         response.read()
@@ -418,7 +482,8 @@ class VendorSession:
         if status == 429 or status == 408 or status >= 500:
             after = retry_after(response.headers)
             delay = min(after, self.policy.max_retry_after_s) if after is not None else self.policy.backoff(attempt)
-            return _Retry(f"HTTP {status}", delay, "rate_limited" if status == 429 else "provider_unavailable")
+            return _Retry(f"HTTP {status}", delay, "rate_limited" if status == 429 else "provider_unavailable",
+                          refused=status in _REFUSED, after=after)
         raise self._rejection(response)
 
     def _rejection(self, response: httpx.Response) -> ProviderError:
@@ -432,32 +497,20 @@ class VendorSession:
 
     # -- jobs -----------------------------------------------------------------------------
 
-    def run_job(self, submit: Callable[[], H], state: Callable[[H], PollState],
-                cancel_remote: Callable[[H], None], on_progress: ProgressCallback | None = None) -> tuple[H, Any]:
-        """Submit, then poll with a growing interval until the job ends; return the handle and output.
-
-        If anything stops the wait while the vendor job is still running (cancel event, deadline,
-        an exception from ``on_progress`` or from a poll), the vendor is asked to cancel it.
-        """
-        handle = submit()
+    def poll(self, handle: H, state: Callable[[H], PollState],
+             on_progress: ProgressCallback | None = None) -> PollState:
+        """Poll a vendor job with a growing interval until it ends; return its last state (done,
+        or ``failure``). Cancel, the deadline and errors raise: whoever submitted the job decides
+        whether to cancel it at the vendor (see :mod:`vidassets.providers.ledger`)."""
         progress = _Progress(on_progress)
         interval = self.policy.poll_interval_s
-        finished = False
-        try:
-            while True:
-                current = state(handle)
-                if current.failure is not None or current.done:
-                    finished = True
-                    if current.failure is not None:
-                        raise current.failure
-                    return handle, current.output
-                progress(current.progress)
-                self.pause(interval)
-                interval = min(interval * self.policy.poll_factor, self.policy.poll_max_interval_s)
-        except BaseException:
-            if not finished:
-                cancel_remote(handle)
-            raise
+        while True:
+            current = state(handle)
+            if current.failure is not None or current.done:
+                return current
+            progress(current.progress)
+            self.pause(interval)
+            interval = min(interval * self.policy.poll_factor, self.policy.poll_max_interval_s)
 
     # -- outputs --------------------------------------------------------------------------
 
@@ -555,7 +608,7 @@ class KeySource:
     value: str | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, key: str | SecretStr | None) -> "KeySource":
+    def of(cls, key: str | SecretStr | None) -> KeySource:
         if isinstance(key, SecretStr):
             key = key.get_secret_value()
         return cls(key or None)
@@ -567,6 +620,7 @@ class HttpProvider:
     name: str = "http"
     auth_scheme: str = "Bearer"
     key_setting: str = ""
+    cancel_method: str = "POST"
 
     def __init__(self, *, base_url: str, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
                  timing: Timing | None = None):
@@ -590,3 +644,17 @@ class HttpProvider:
                                 code="provider_auth")
         return VendorSession(self.name, base_url=self.base_url, auth={"Authorization": f"{self.auth_scheme} {key}"},
                              secret=key, policy=self.policy, timing=self.timing, cancel=cancel)
+
+    def cancel_recorded(self, job: VendorJob, api_key: str | None) -> bool:
+        """Cancel a job recorded in the vendor-job ledger (its worker is gone); whether the
+        vendor accepted. The recorded URL gets the key only if it is on the vendor's origin."""
+        if not job.cancel_url:
+            return False
+        try:
+            with self.session(api_key, threading.Event()) as session:
+                if not session.same_origin(job.cancel_url):
+                    return False
+                return session.fire(self.cancel_method, job.cancel_url)
+        except ProviderError as exc:
+            log.warning("%s: cannot cancel job %s: %s", self.name, job.vendor_job_id, exc)
+            return False

@@ -1,13 +1,15 @@
 """The embedded provider: a deterministic clip rendered offline with ffmpeg from the prompt.
 
 It honours duration, aspect ratio, resolution, fps and seed, and says in its result that it is
-the offline renderer, so nobody mistakes its output for a model's.
+the offline renderer, so nobody mistakes its output for a model's. Nothing is paid for, so it
+ignores the vendor-job ledger.
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from vidassets import media
 from vidassets.providers.base import GenerateRequest, ProgressCallback, ProviderError, ProviderResult
@@ -22,7 +24,7 @@ class LocalProvider:
         self.timeout_s = timeout_s
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
-                 on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+                 on_progress: ProgressCallback, cancel: threading.Event, ledger: Any = None) -> ProviderResult:
         if not request.prompt:
             raise ProviderError("the local renderer needs a prompt", code="invalid_params")
         media.render_local_clip(

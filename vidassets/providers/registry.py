@@ -7,7 +7,8 @@ a vendor that does not offer that kind, such as lip sync on ``google-cloud``) fa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import LipSyncProvider, ProviderError, TranscriptionProvider, VideoProvider
@@ -42,12 +43,6 @@ class ProviderRegistry:
     def register(self, provider: VideoProvider) -> None:
         self._providers[provider.name] = provider
 
-    def register_lip_sync(self, provider: LipSyncProvider) -> None:
-        self._lip_sync[provider.name] = provider
-
-    def register_transcriber(self, provider: TranscriptionProvider) -> None:
-        self._transcribers[provider.name] = provider
-
     def get(self, name: str | None) -> VideoProvider:
         """The video provider called ``name`` (``local`` when the plan names none)."""
         return _lookup(self._providers, name or "local", "video")
@@ -71,7 +66,7 @@ class ProviderRegistry:
         return sorted(self._transcribers)
 
 
-def default_registry(timeout_s: float | None = None, settings: "Settings | None" = None, *,
+def default_registry(timeout_s: float | None = None, settings: Settings | None = None, *,
                      timing: Timing | None = None) -> ProviderRegistry:
     """``local`` plus the HTTP vendors, configured from settings (``get_settings()`` when omitted).
 

@@ -9,11 +9,14 @@ Retries, polling, cancellation and downloads live in :mod:`vidassets.providers.h
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -28,6 +31,7 @@ from vidassets.providers.base import (
     words_from_output,
 )
 from vidassets.providers.http import (
+    CreateUnanswered,
     HttpPolicy,
     HttpProvider,
     PollState,
@@ -36,10 +40,17 @@ from vidassets.providers.http import (
     first_url,
     inline_or_publish,
     progress_from_logs,
+    where,
 )
+from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.storage.vendor_jobs import VendorRef
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 _VERSION = re.compile(r"^[0-9a-f]{64}$")
+#: Replicate's deadline runs this much past ours, so we normally cancel (and record it) first.
+CANCEL_AFTER_MARGIN_S = 60.0
+#: Pages (100 predictions each) of the account's newest predictions searched for a lost create.
+LOOKUP_PAGES = 5
 #: ``hnesk/whisper-wordtimestamps``: openai/whisper with word timestamps; output
 #: ``{"segments": [{"start", "end", "text", "words": [{"word", "start", "end", "probability"}]}],
 #: "transcription", "detected_language"}``.
@@ -63,12 +74,6 @@ class Prediction:
     id: str
     get_url: str
     cancel_url: str
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    prediction_id: str
-    output: Any
 
 
 def transcription_input(model: str, audio: str, language: str | None, *, default: bool = False) -> dict[str, Any]:
@@ -105,84 +110,153 @@ def prediction_endpoint(base_url: str, model: str) -> tuple[str, dict[str, str]]
     return f"{base_url}/models/{owner}/{rest}/predictions", {}
 
 
+def same_input(sent: Mapping[str, Any], listed: Any) -> bool:
+    """Whether a listed prediction's input is the one we sent: the fields both have are equal and
+    at least one of them says something. A ``data:`` URI matches anything (it may not be echoed
+    verbatim) and an http(s) URL is compared without its query (a presigned URL is signed anew
+    each time it is made)."""
+    if not isinstance(listed, Mapping):
+        return False
+    telling = False
+    for key in sent.keys() & listed.keys():
+        ours, theirs = sent[key], listed[key]
+        if isinstance(ours, str) and ours.startswith("data:"):
+            continue
+        if isinstance(ours, str) and isinstance(theirs, str) and ours.startswith(("http://", "https://")):
+            ours, theirs = where(ours), where(theirs)
+        if isinstance(ours, bool) or isinstance(theirs, bool):
+            equal = ours is theirs
+        elif isinstance(ours, (int, float)) and isinstance(theirs, (int, float)):
+            equal = math.isclose(ours, theirs)
+        else:
+            equal = ours == theirs
+        if not equal:
+            return False
+        telling = True
+    return telling
+
+
+def cancel_after(seconds: float) -> str:
+    """A ``Cancel-After`` header value (a duration such as ``960s``)."""
+    return f"{max(5, math.ceil(seconds))}s"
+
+
 class ReplicateProvider(HttpProvider):
     name = "replicate"
     auth_scheme = "Bearer"
     key_setting = "VIDASSETS_REPLICATE_API_KEY"
+    cancel_method = "POST"
 
-    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None,
-                 timing: Timing | None = None, models: ReplicateModels = ReplicateModels()):
+    def __init__(self, *, base_url: str = DEFAULT_BASE_URL, api_key: str | SecretStr | None = None,
+                 policy: HttpPolicy | None = None, timing: Timing | None = None, models: ReplicateModels = ReplicateModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models
 
     # -- the three job kinds --------------------------------------------------------------
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
-                 on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+                 on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.video
         payload = request.model_input(image_key="start_image", end_image_key="end_image")
-        return self._media_job(model, payload, out=out, api_key=api_key, on_progress=on_progress, cancel=cancel)
+        return self._media_job("generate", model, payload, out=out, api_key=api_key, on_progress=on_progress,
+                               cancel=cancel, ledger=ledger)
 
     def lip_sync(self, request: LipSyncRequest, *, video: Path, audio: Path, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event,
-                 publish: PublishFn | None) -> ProviderResult:
+                 publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.lip_sync
         payload = {"video": inline_or_publish(video, publish), "audio": inline_or_publish(audio, publish),
                    **dict(request.extra)}
-        return self._media_job(model, payload, out=out, api_key=api_key, on_progress=on_progress, cancel=cancel)
+        return self._media_job("lip_sync", model, payload, out=out, api_key=api_key, on_progress=on_progress,
+                               cancel=cancel, ledger=ledger)
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
-                   cancel: threading.Event, publish: PublishFn | None) -> list[Word]:
+                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None) -> list[Word]:
         """Timed words from a Whisper-family model (see :func:`transcription_input`)."""
         chosen = model or self.models.transcription
         payload = transcription_input(chosen, inline_or_publish(media, publish), language,
                                       default=chosen == self.models.transcription)
         with self.session(api_key, cancel) as session:
-            outcome = self._predict(session, chosen, payload, None)
-        return words_from_output(outcome.output)
+            run = self._predict(session, "transcribe", chosen, payload, None, ledger)
+        return words_from_output(run.output)
 
     # -- predictions ----------------------------------------------------------------------
 
-    def _media_job(self, model: str, payload: Mapping[str, Any], *, out: Path, api_key: str | None,
-                   on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+    def _media_job(self, step: str, model: str, payload: Mapping[str, Any], *, out: Path, api_key: str | None,
+                   on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None) -> ProviderResult:
         with self.session(api_key, cancel) as session:
-            outcome = self._predict(session, model, payload, on_progress)
-            url = first_url(outcome.output)
+            run = self._predict(session, step, model, payload, on_progress, ledger)
+            url = first_url(run.output)
             if url is None:
-                raise ProviderError(f"replicate prediction {outcome.prediction_id} returned no media URL",
-                                    code="provider_failed")
-            size = session.download(url, out)
+                raise run.unusable(ProviderError(f"replicate prediction {run.handle.id} returned no media URL",
+                                                 code="provider_failed"))
+            size = run.download(session, url, out)
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"predictionId": outcome.prediction_id, "bytes": size})
+                              details={"predictionId": run.handle.id, "bytes": size})
 
-    def _predict(self, session: VendorSession, model: str, payload: Mapping[str, Any],
-                 on_progress: ProgressCallback | None) -> _Outcome:
+    def _predict(self, session: VendorSession, step: str, model: str, payload: Mapping[str, Any],
+                 on_progress: ProgressCallback | None, ledger: Ledger | None) -> VendorRun[Prediction]:
         endpoint, version = prediction_endpoint(self.base_url, model)
+        body = {**version, "input": dict(payload)}
+        headers = {"Cancel-After": cancel_after(self.policy.timeout_s + CANCEL_AFTER_MARGIN_S)}
 
-        def submit() -> Prediction:
-            body = session.request("POST", endpoint, json={**version, "input": dict(payload)})
-            prediction_id = str(body.get("id") or "")
-            if not prediction_id:
-                raise session.error("replicate did not return a prediction id", code="provider_failed")
-            urls = body.get("urls") if isinstance(body.get("urls"), Mapping) else {}
-            own = f"{self.base_url}/predictions/{prediction_id}"
-            return Prediction(prediction_id, session.url(urls.get("get"), own),
-                              session.url(urls.get("cancel"), f"{own}/cancel"))
+        def create(before_send: Callable[[], None]) -> Prediction:
+            answer = session.create(endpoint, json=body, headers=headers, before_send=before_send)
+            if not answer.get("id"):
+                raise CreateUnanswered("the answer carries no prediction id")
+            return self._prediction(session, answer)
 
         def state(prediction: Prediction) -> PollState:
-            body = session.request("GET", prediction.get_url)
-            status = body.get("status")
+            answer = session.request("GET", prediction.get_url)
+            status = str(answer.get("status") or "")
+            usage = answer.get("metrics") if isinstance(answer.get("metrics"), Mapping) else None
             if status == "succeeded":
-                return PollState(done=True, output=body.get("output"))
+                return PollState(done=True, output=answer.get("output"), vendor_status=status, usage=usage)
             if status == "failed":
-                return PollState(failure=session.job_failed(body.get("error")))
+                return PollState(failure=session.job_failed(answer.get("error")), vendor_status=status, usage=usage)
             if status == "canceled":
-                return PollState(failure=ProviderError("replicate prediction was canceled", code="cancelled"))
-            return PollState(progress=progress_from_logs(body.get("logs")))
+                return PollState(failure=ProviderError("replicate prediction was canceled", code="cancelled"),
+                                 vendor_status=status, usage=usage)
+            if status == "aborted":  # its Cancel-After deadline passed before it started (not billed)
+                return PollState(failure=ProviderError("replicate aborted the prediction: its deadline passed "
+                                                       "before it started", code="timeout"), vendor_status=status)
+            return PollState(progress=progress_from_logs(answer.get("logs")), vendor_status=status or None)
 
-        def cancel_remote(prediction: Prediction) -> None:
-            session.fire("POST", prediction.cancel_url)
+        call = VendorCall(
+            step=step, model=model, body=body, create=create,
+            ref=lambda p: VendorRef(p.id, p.get_url, p.cancel_url),
+            rebuild=lambda ref: self._prediction(session, {"id": ref.vendor_job_id,
+                                                           "urls": {"get": ref.get_url, "cancel": ref.cancel_url}}),
+            state=state, cancel=lambda p: session.fire(self.cancel_method, p.cancel_url),
+            find=lambda since: self._find(session, model, body, since),
+        )
+        return run_once(session, call, ledger, on_progress)
 
-        prediction, output = session.run_job(submit, state, cancel_remote, on_progress)
-        return _Outcome(prediction.id, output)
+    def _prediction(self, session: VendorSession, answer: Mapping[str, Any]) -> Prediction:
+        """A prediction from Replicate's JSON; its URLs are trusted only on Replicate's own origin."""
+        prediction_id = str(answer["id"])
+        urls = answer.get("urls")
+        urls = urls if isinstance(urls, Mapping) else {}
+        own = f"{self.base_url}/predictions/{prediction_id}"
+        return Prediction(prediction_id, session.url(urls.get("get"), own), session.url(urls.get("cancel"), f"{own}/cancel"))
+
+    def _find(self, session: VendorSession, model: str, body: Mapping[str, Any], since: dt.datetime) -> Sequence[Prediction]:
+        """Predictions made through the API since ``since`` for this model and input, oldest first."""
+        url = f"{self.base_url}/predictions"
+        params: dict[str, str] | None = {"created_after": since.astimezone(dt.UTC).isoformat()}
+        name = model.partition(":")[0]
+        found: list[tuple[str, Prediction]] = []
+        for _ in range(LOOKUP_PAGES):
+            page = session.request("GET", url, params=params)
+            for item in page.get("results") or []:
+                if not isinstance(item, Mapping) or not item.get("id") or item.get("source", "api") != "api":
+                    continue
+                same_model = item.get("version") == body["version"] if "version" in body else item.get("model") == name
+                if same_model and same_input(body["input"], item.get("input")):
+                    found.append((str(item.get("created_at") or ""), self._prediction(session, item)))
+            following = page.get("next")
+            if not isinstance(following, str) or not session.same_origin(following):
+                break
+            url, params = following, None
+        return [prediction for _, prediction in sorted(found, key=lambda pair: pair[0])]

@@ -6,6 +6,10 @@ until ``done``. The response carries the videos inline (``bytesBase64Encoded``) 
 request set ``storageUri``, as ``gs://`` objects this server cannot read without GCS access.
 Refusals by the safety filters show up as ``raiMediaFilteredCount`` with no videos.
 
+A create whose answer was lost cannot be found again (operations of publisher models are not
+listed), so such a job fails with ``vendor_create_unconfirmed`` instead of being sent again (see
+:mod:`vidassets.providers.ledger`).
+
 The key is an OAuth access token (``Authorization: Bearer``). Veo takes images as bytes or
 ``gs://`` URIs, never as https URLs, so a remote start/end image is fetched here, through the
 same SSRF guard as every other user-supplied URL, and sent inline.
@@ -17,9 +21,10 @@ import base64
 import mimetypes
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -27,7 +32,18 @@ from pydantic import SecretStr
 from vidassets.net.fetch import FetchError, fetch_to_file
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import GenerateRequest, ProgressCallback, ProviderError, ProviderResult
-from vidassets.providers.http import HttpPolicy, HttpProvider, PollState, Timing, VendorSession, first_url, origin
+from vidassets.providers.http import (
+    CreateUnanswered,
+    HttpPolicy,
+    HttpProvider,
+    PollState,
+    Timing,
+    VendorSession,
+    first_url,
+    origin,
+)
+from vidassets.providers.ledger import Ledger, VendorCall, run_once
+from vidassets.storage.vendor_jobs import VendorRef
 
 DEFAULT_MODEL = "veo-2.0-generate-001"
 IMAGE_MAX_BYTES = 20 * 1024 * 1024
@@ -49,6 +65,7 @@ class VertexProvider(HttpProvider):
     name = "google-cloud"
     auth_scheme = "Bearer"
     key_setting = "VIDASSETS_GOOGLE_ACCESS_TOKEN"
+    cancel_method = "POST"
 
     def __init__(self, *, project: str | None, location: str = "us-central1", base_url: str | None = None,
                  api_key: str | SecretStr | None = None, policy: HttpPolicy | None = None, timing: Timing | None = None,
@@ -61,7 +78,7 @@ class VertexProvider(HttpProvider):
         self.image_policy = image_policy or AddressPolicy()
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
-                 on_progress: ProgressCallback, cancel: threading.Event) -> ProviderResult:
+                 on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
         if not self.project:
             raise ProviderError("google-cloud needs a project: set VIDASSETS_VERTEX_PROJECT",
                                 code="provider_unavailable")
@@ -71,29 +88,38 @@ class VertexProvider(HttpProvider):
         with self.session(api_key, cancel) as session:
             body = {"instances": [self._instance(request, out.parent)], "parameters": _parameters(request, model)}
 
-            def submit() -> Operation:
-                answer = session.request("POST", f"{endpoint}:predictLongRunning", json=body)
+            def create(before_send: Callable[[], None]) -> Operation:
+                answer = session.create(f"{endpoint}:predictLongRunning", json=body, before_send=before_send)
                 if not answer.get("name"):
-                    raise session.error("vertex did not return an operation name", code="provider_failed")
+                    raise CreateUnanswered("the answer carries no operation name")
                 return Operation(str(answer["name"]))
 
             def state(operation: Operation) -> PollState:
                 answer = session.request("POST", f"{endpoint}:fetchPredictOperation",
                                          json={"operationName": operation.name}, idempotent=True)
                 if not answer.get("done"):
-                    return PollState()
+                    return PollState(vendor_status="running")
                 if isinstance(answer.get("error"), Mapping):
-                    return PollState(failure=_operation_error(session, answer["error"]))
-                return PollState(done=True, output=answer.get("response") or {})
+                    return PollState(failure=_operation_error(session, answer["error"]), vendor_status="error")
+                return PollState(done=True, output=answer.get("response") or {}, vendor_status="done")
 
-            def cancel_remote(operation: Operation) -> None:
-                session.fire("POST", f"{self.base_url}/{operation.name}:cancel")
-
-            operation, response = session.run_job(submit, state, cancel_remote, on_progress)
-            size = self._save(session, response, out)
+            call = VendorCall(
+                step="generate", model=model, body=body, create=create,
+                ref=lambda op: VendorRef(op.name, f"{endpoint}:fetchPredictOperation", self._cancel_url(op.name)),
+                rebuild=lambda ref: Operation(ref.vendor_job_id), state=state,
+                cancel=lambda op: session.fire(self.cancel_method, self._cancel_url(op.name)),
+            )
+            run = run_once(session, call, ledger, on_progress)
+            try:
+                size = self._save(session, run.output, out)
+            except ProviderError as exc:
+                raise run.unusable(exc) from None
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"operation": operation.name.rsplit("/", 1)[-1], "bytes": size})
+                              details={"operation": run.handle.name.rsplit("/", 1)[-1], "bytes": size})
+
+    def _cancel_url(self, operation: str) -> str:
+        return f"{self.base_url}/{operation}:cancel"
 
     # -- request --------------------------------------------------------------------------
 

@@ -165,10 +165,11 @@ class S3ArtefactStore:
         return dest
 
     def url_for(self, key: str, *, expires_s: int | None = None) -> str:
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._full(key)},
             ExpiresIn=expires_s or self.default_ttl_s,
         )
+        return url
 
     def exists(self, key: str) -> bool:
         try:

@@ -2,7 +2,7 @@
 
 SQLite (embedded default) is shared by the API and every run worker process, so it runs in WAL
 mode with a busy timeout and ``synchronous=FULL`` (a committed submission survives a power cut,
-for ~0.4 ms per commit); its pool holds a connection per API thread, because a connection
+for a small cost per commit); its pool holds a connection per API thread, because a connection
 opened per request (the pool's overflow) costs more than the query. PostgreSQL gets a small
 pool with pre-ping so a restarted server is survived without errors.
 """
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -55,11 +56,17 @@ def _sqlite_writer_lock(url: str) -> threading.RLock:
 
     SQLite has a single writer; a second writer gets SQLITE_BUSY and its busy handler sleeps
     (1, 2, 5 … 100 ms) before trying again, so forty API threads writing at once spend most of
-    their time asleep (p99 of 1.6 s at 64 connections). Queueing on a lock here wakes the next
-    writer the moment the previous one commits. Other processes (run workers) still meet at
-    SQLite's lock with the busy timeout, as before. Re-entrant: a repository call may nest.
+    their time asleep. Queueing on a lock here wakes the next writer the moment the previous one
+    commits. Other processes (run workers) still meet at SQLite's lock with the busy timeout, as
+    before. Re-entrant: a repository call may nest.
     """
     return threading.RLock()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE run through ``Session.execute``: SQLAlchemy types that
+    call as returning a ``Result``, but for DML it returns a ``CursorResult``, which has the count."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 @functools.lru_cache(maxsize=8)

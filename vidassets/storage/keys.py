@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from vidassets.storage.db import session_scope
+from vidassets.storage.db import rowcount, session_scope
 from vidassets.storage.models import ApiKeyRow, utcnow
 
 _KEY = re.compile(r"^va_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
@@ -73,4 +73,4 @@ class ApiKeyRepository:
         with session_scope(self.db_url) as s:
             res = s.execute(update(ApiKeyRow).where(ApiKeyRow.id == key_id, ApiKeyRow.revoked_at.is_(None))
                             .values(revoked_at=utcnow()))
-            return res.rowcount == 1
+            return rowcount(res) == 1

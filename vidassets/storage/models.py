@@ -17,7 +17,7 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -28,12 +28,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
     def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc) if value is not None else None
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC) if value is not None else None
 
     def process_result_value(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
+            value = value.replace(tzinfo=dt.UTC)
         return value
 
 
@@ -68,7 +68,7 @@ class ExecutionRow(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    jobs: Mapped[list["ExecutionJobRow"]] = relationship(
+    jobs: Mapped[list[ExecutionJobRow]] = relationship(
         back_populates="execution", order_by="ExecutionJobRow.position", cascade="all, delete-orphan"
     )
 
@@ -173,3 +173,49 @@ class ResultCacheRow(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class VendorJobRow(Base):
+    """The vendor-job ledger: one row per job a vendor was (or was about to be) asked to run.
+
+    A row is claimed (``creating``) before the create request is sent and gets the vendor's job
+    id, URLs and time (``submitted``) the moment the vendor acknowledges it, so a resumed or
+    retried run, or a second worker, polls that job instead of paying for another. One row per
+    ``(execution, job, step, vendor_attempt)``: the attempt only moves on when the previous vendor
+    job ended in a failure (see ``vidassets/storage/vendor_jobs.py``). ``(vendor, vendor_job_id)``
+    is unique, so one vendor job is never recorded for two attempts.
+    """
+
+    __tablename__ = "vendor_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    execution_id: Mapped[str] = mapped_column(String(64), ForeignKey("executions.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str] = mapped_column(String(128))
+    step: Mapped[str] = mapped_column(String(32))  # the job's vendor call: generate, lip_sync, transcribe
+    vendor_attempt: Mapped[int] = mapped_column(Integer)
+    vendor: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    input_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the create request as sent
+    vendor_job_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    get_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    urls: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)  # vendor-specific (fal's response URL)
+    holder: Mapped[str | None] = mapped_column(String(160), nullable=True)  # host:pid:token sending the create
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posts: Mapped[int] = mapped_column(Integer, default=0)  # create requests sent for this attempt
+    vendor_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    output_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)  # what the vendor reported
+    error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    evidence: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # what happened to the create, in order
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)  # claimed
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # vendor acknowledged
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("execution_id", "job_id", "step", "vendor_attempt", name="uq_vendor_jobs_attempt"),
+        UniqueConstraint("vendor", "vendor_job_id", name="uq_vendor_jobs_vendor_job"),
+    )

@@ -7,28 +7,32 @@ skips exactly the finished work.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import os
 import secrets
 import socket
 import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from vidassets.plan.models import Plan
-from vidassets.plan.wire import DOCUMENTED, PLAN_KEY as WIRE_FORMAT_KEY, WireFormat
-from vidassets.storage.db import get_engine, session_scope
+from vidassets.plan.models import Plan, PlanJob
+from vidassets.plan.wire import DOCUMENTED, WireFormat
+from vidassets.plan.wire import PLAN_KEY as WIRE_FORMAT_KEY
+from vidassets.storage.db import get_engine, rowcount, session_scope
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow, utcnow
+from vidassets.storage.vendor_jobs import release_unconfirmed
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
-JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 
 
-# The status read, built once: constructing a select per call cost twice the query itself
-# (≈190 of ≈290 µs on SQLite); executions of a prebuilt statement hit the compiled cache.
+# The status read, built once: constructing a select per call cost more than running it;
+# executions of a prebuilt statement hit the compiled cache.
 _EX, _JB = ExecutionRow.__table__, ExecutionJobRow.__table__
 # Only what the status body shows (no params, secrets or webhook columns to decode).
 _VIEW_HEAD = select(*(_EX.c[name] for name in (
@@ -61,7 +65,7 @@ class ExecutionRepository:
     def __init__(self, db_url: str):
         self.db_url = db_url
 
-    def session(self):  # type: ignore[no-untyped-def]
+    def session(self) -> AbstractContextManager[Session]:
         return session_scope(self.db_url)
 
     # -- creation ---------------------------------------------------------------------------
@@ -140,7 +144,7 @@ class ExecutionRepository:
 
     def list(
         self, *, tenant_id: str, statuses: Sequence[str] = (), before: str | None = None, limit: int = 50
-    ) -> list[ExecutionRow]:
+    ) -> builtins.list[ExecutionRow]:
         """Newest first; ``before`` is the cursor (an execution id, ids sort by creation time)."""
         with self.session() as s:
             stmt = select(ExecutionRow).where(ExecutionRow.tenant_id == tenant_id)
@@ -151,12 +155,12 @@ class ExecutionRepository:
             stmt = stmt.order_by(ExecutionRow.id.desc()).limit(limit).options(selectinload(ExecutionRow.jobs))
             return list(s.scalars(stmt))
 
-    def jobs(self, execution_id: str) -> list[ExecutionJobRow]:
+    def jobs(self, execution_id: str) -> builtins.list[ExecutionJobRow]:
         with self.session() as s:
             return list(s.scalars(select(ExecutionJobRow).where(ExecutionJobRow.execution_id == execution_id)
                                   .order_by(ExecutionJobRow.position)))
 
-    def unlaunched(self, older_than_s: float, limit: int = 50) -> list[ExecutionRow]:
+    def unlaunched(self, older_than_s: float, limit: int = 50) -> builtins.list[ExecutionRow]:
         """Committed but never launched (API died, Dagster down), and nobody holds a live claim
         to launch it: the reconciliation sensor's work."""
         now = utcnow()
@@ -184,7 +188,7 @@ class ExecutionRepository:
                 ExecutionRow.id == execution_id, ExecutionRow.run_id.is_(None), ExecutionRow.status == "pending",
                 or_(ExecutionRow.launched_at.is_(None), ExecutionRow.launched_at < cutoff),
             ).values(launched_at=utcnow()))
-            return bool(claimed.rowcount)  # type: ignore[attr-defined]
+            return bool(rowcount(claimed))
 
     def mark_launched(self, execution_id: str, run_id: str) -> None:
         """Record the run, unless the run worker has already claimed the execution with its own id."""
@@ -253,9 +257,9 @@ class ExecutionRepository:
                              ExecutionJobRow.status.in_(["pending", "processing"]))
                       .values(status="cancelled" if status == "cancelled" else "failed",
                               error=error, error_code=error_code))
-            return res.rowcount > 0
+            return rowcount(res) > 0
 
-    def prepare_retry(self, execution_id: str) -> list[str]:
+    def prepare_retry(self, execution_id: str) -> builtins.list[str]:
         """Failed/cancelled jobs back to pending and the execution back to pending with no run,
         so it is launched again; completed jobs keep their artefacts and are not redone."""
         with self.session() as s:
@@ -263,6 +267,7 @@ class ExecutionRepository:
             if row is None:
                 raise LookupError(execution_id)
             again = [j.job_id for j in row.jobs if j.status in ("failed", "cancelled")]
+            release_unconfirmed(s, execution_id, again)  # a deliberate retry may create vendor jobs anew
             for job in row.jobs:
                 if job.job_id in again:
                     job.status, job.error, job.error_code, job.progress = "pending", None, None, 0.0
@@ -322,14 +327,54 @@ class ExecutionRepository:
                       .values(status="pending", error=None, error_code=None, progress=0.0, completed_at=None))
 
 
+class JobView(Protocol):
+    """The job columns a status answer reads (``_VIEW_JOBS``): an ORM job row, or a row of that query."""
+
+    @property
+    def job_id(self) -> str: ...
+    @property
+    def operation(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def progress(self) -> float: ...
+    @property
+    def depends_on(self) -> builtins.list[str]: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def result(self) -> dict[str, Any] | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def started_at(self) -> dt.datetime | None: ...
+    @property
+    def completed_at(self) -> dt.datetime | None: ...
+
+
 class ExecutionView:
     """Attribute access to an execution row and its job rows, like the ORM objects presenters use."""
 
-    def __init__(self, jobs: Sequence[Any], **columns: Any):
+    # The columns of ``_VIEW_HEAD``, typed as on ExecutionRow.
+    id: str
+    status: str
+    plan: dict[str, Any]
+    result: dict[str, Any] | None
+    error: str | None
+    error_code: str | None
+    base_execution_id: str | None
+    run_id: str | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    completed_at: dt.datetime | None
+
+    def __init__(self, jobs: Sequence[JobView], **columns: Any):
         self.__dict__.update(columns)
         self.jobs = list(jobs)
 
 
-def _job_json(job) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _job_json(job: PlanJob) -> dict[str, Any]:
     return {"id": job.id, "operation": job.operation.value, "params": dict(job.params),
             "dependsOn": list(job.depends_on)}

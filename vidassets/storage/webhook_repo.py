@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import or_, select, update
 
-from vidassets.storage.db import session_scope
+from vidassets.storage.db import rowcount, session_scope
 from vidassets.storage.models import WebhookAttemptRow, WebhookDeliveryRow, utcnow
 
 
@@ -46,7 +46,7 @@ class WebhookRepository:
                     WebhookDeliveryRow.id == delivery_id, WebhookDeliveryRow.status == "pending",
                     or_(WebhookDeliveryRow.locked_until.is_(None), WebhookDeliveryRow.locked_until < now),
                 ).values(locked_until=lease))
-                if res.rowcount == 1:
+                if rowcount(res) == 1:
                     claimed.append(s.get(WebhookDeliveryRow, delivery_id))  # type: ignore[arg-type]
         return claimed
 

@@ -18,9 +18,8 @@ from typing import Any
 
 from vidassets.providers.base import Word
 
-from .audio import read_wav
+from .audio import extract_speech, read_wav, speech_info
 from .errors import TranscriptionError
-from .audio import extract_speech, speech_info
 from .languages import OFFLINE_MODEL_PACKAGE, OFFLINE_NAME, offline_model_name
 from .transcript import Transcript, clean_words
 

@@ -1,5 +1,5 @@
-"""Signed webhooks: payloads, the outbox deliverer and signature verification."""
+"""Signed webhooks: payloads, signing and the outbox deliverer (receivers verify with the SDK)."""
 
-from vidassets.webhooks.signing import WebhookVerificationError, sign_headers, verify_webhook
+from vidassets.webhooks.signing import sign_headers
 
-__all__ = ["WebhookVerificationError", "sign_headers", "verify_webhook"]
+__all__ = ["sign_headers"]

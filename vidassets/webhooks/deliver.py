@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import httpx
 
@@ -20,7 +20,6 @@ from vidassets.net.fetch import guarded_client
 from vidassets.net.guard import BlockedAddressError
 from vidassets.services import Services
 from vidassets.storage.models import WebhookDeliveryRow, utcnow
-from vidassets.storage.webhook_repo import WebhookRepository
 from vidassets.webhooks.signing import sign_headers
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ class WebhookDeliverer:
     def __init__(self, services: Services, *, timeout_s: float = ATTEMPT_TIMEOUT_S, max_parallel: int = 8,
                  client_factory: Callable[[], httpx.Client] | None = None, rng: random.Random | None = None):
         self.services = services
-        self.outbox = WebhookRepository(services.settings.resolved_database_url)
+        self.outbox = services.webhooks
         self.timeout_s = timeout_s
         self.max_parallel = max_parallel
         self.client_factory = client_factory or (lambda: guarded_client(services.policy, timeout=timeout_s))

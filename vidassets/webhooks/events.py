@@ -16,7 +16,6 @@ from typing import Any
 from vidassets.plan.wire import reported, wire_format_of
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionRow
-from vidassets.storage.webhook_repo import WebhookRepository
 
 # Result URLs in webhooks must outlive the retry schedule (about a day and a half).
 WEBHOOK_URL_TTL_S = 7 * 24 * 3600
@@ -73,6 +72,6 @@ def enqueue_event(services: Services, execution_id: str, event: str | None = Non
     if event is None:
         return None
     body = json.dumps(build_payload(row, services, event), separators=(",", ":"), ensure_ascii=False)
-    delivery = WebhookRepository(services.settings.resolved_database_url).enqueue(
+    delivery = services.webhooks.enqueue(
         execution_id=execution_id, event=event, url=row.webhook_url, payload=body)
     return delivery.id

@@ -6,7 +6,9 @@
   the form ``whsec_<base64>`` is base64-decoded to get the key; any other secret is used as UTF-8
   bytes. Receivers reject stale timestamps, which stops replays.
 
-The SDK's ``verify_webhook`` and the deliverer share these functions.
+Receivers verify with the SDK's ``vidassets_sdk.verify_webhook`` (sdk/python), which carries its
+own copy of the scheme so that it installs without the server; ``tests/sdk/test_webhooks.py``
+checks that what this module signs verifies there.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ import binascii
 import hashlib
 import hmac
 import time
-from typing import Mapping
-
-DEFAULT_TOLERANCE_S = 300
 
 
 def secret_key(secret: str) -> bytes:
@@ -48,34 +47,3 @@ def sign_headers(body: bytes, secret: str | None, msg_id: str, timestamp: int | 
         headers["X-Webhook-Signature"] = legacy_signature(body, secret)
         headers["webhook-signature"] = standard_signature(msg_id, ts, body, secret)
     return headers
-
-
-class WebhookVerificationError(ValueError):
-    pass
-
-
-def verify_webhook(body: bytes, headers: Mapping[str, str], secret: str, *, tolerance_s: int = DEFAULT_TOLERANCE_S,
-                   now: float | None = None) -> None:
-    """Verify either scheme; Standard Webhooks is preferred when its headers are present.
-
-    Raises :class:`WebhookVerificationError` on a bad signature or a timestamp outside the tolerance.
-    """
-    lower = {k.lower(): v for k, v in headers.items()}
-    if "webhook-signature" in lower:
-        msg_id, ts_text = lower.get("webhook-id"), lower.get("webhook-timestamp")
-        if not msg_id or not ts_text or not ts_text.isdigit():
-            raise WebhookVerificationError("missing webhook-id or webhook-timestamp")
-        ts = int(ts_text)
-        current = time.time() if now is None else now
-        if abs(current - ts) > tolerance_s:
-            raise WebhookVerificationError("webhook-timestamp outside the tolerance (possible replay)")
-        expected = standard_signature(msg_id, ts, body, secret).split(",", 1)[1]
-        for candidate in lower["webhook-signature"].split():
-            version, _, sig = candidate.partition(",")
-            if version == "v1" and hmac.compare_digest(sig, expected):
-                return
-        raise WebhookVerificationError("no matching v1 signature")
-    legacy = lower.get("x-webhook-signature")
-    if legacy and hmac.compare_digest(legacy, legacy_signature(body, secret)):
-        return
-    raise WebhookVerificationError("signature missing or invalid")

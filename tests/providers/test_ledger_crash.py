@@ -1,0 +1,162 @@
+"""End to end: a run worker process (``ledger_worker.py``: the executor, the vendor clients, the
+durable ledger) is killed with SIGKILL at each point of a paid vendor job, and a second one resumes
+the execution, as Dagster's run retry does. Each ends with exactly one vendor job created, counted
+at the fake vendor: completed, or failed cleanly with ``vendor_create_unconfirmed`` where the
+vendor (fal) gives no way to find a job whose create answer was never recorded. Both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import settings_env
+from tests.helpers import submit
+from tests.providers.fakes import FakeFal, FakeReplicate, FakeServer
+from vidassets.services import build_services
+from vidassets.storage.vendor_jobs import VendorJobRepository
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "r8_CrashTestKey0123456789"
+FAL_MODEL = "fal-ai/kling-video/v2/master/text-to-video"
+
+
+class Stage:
+    """Where the fake vendor stops the world: ``reached`` is set there; the request waits for
+    ``release`` (the worker is killed meanwhile) unless the stage does not hold."""
+
+    def __init__(self, hold: bool = True):
+        self.reached = threading.Event()
+        self.release = threading.Event()
+        self.hold = hold
+
+    def __call__(self, *_: Any) -> None:
+        self.reached.set()
+        if self.hold:
+            self.release.wait(60)
+
+
+def before_the_answer(server: FakeServer, stage: Stage) -> None:
+    server.on_create = stage  # type: ignore[attr-defined]  # the job exists; its answer waits
+
+
+def after_the_answer(server: FakeServer, stage: Stage) -> None:
+    """Killed the moment the create's answer is out: before or after the worker recorded it."""
+    stage.hold = False
+    server.on_answered = lambda seen: stage() if seen.method == "POST" else None
+
+
+def at_first_poll(server: FakeServer, stage: Stage) -> None:
+    server.on_poll = lambda n: stage() if n == 1 else None  # type: ignore[attr-defined]
+
+
+def while_downloading(server: FakeServer, stage: Stage) -> None:
+    server.on_download = stage
+    server.download_hold = stage.release
+    stage.hold = False  # the download itself stalls half-way
+
+
+def disarm(server: FakeServer) -> None:
+    for hook in ("on_create", "on_poll", "on_download", "on_answered", "download_hold"):
+        setattr(server, hook, None)
+
+
+STAGES = {
+    "before-the-create-is-answered": before_the_answer,
+    "right-after-the-create": after_the_answer,
+    "while-polling": at_first_poll,
+    "while-downloading": while_downloading,
+}
+
+
+@pytest.fixture
+def vendors(clip_bytes: bytes) -> Iterator[dict[str, FakeServer]]:
+    servers: dict[str, FakeServer] = {"replicate": FakeReplicate(), "fal": FakeFal()}
+    for server in servers.values():
+        server.files["out.mp4"] = clip_bytes
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def worker(settings: Any, execution_id: str, run_id: str) -> subprocess.Popen[str]:
+    env = {**os.environ, **settings_env(settings), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "tests.providers.ledger_worker", execution_id, run_id], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGUSR1)  # its stacks, to stderr
+        threading.Event().wait(1)
+        proc.kill()
+        out, err = proc.communicate()
+    assert proc.returncode == 0, err[-4000:]
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def plan(vendor: str) -> dict[str, Any]:
+    params = {"provider": vendor, "prompt": "a red fox at dawn", "duration": 5}
+    if vendor == "replicate":
+        params["modelId"] = "acme/video-1"
+    else:
+        params["modelId"] = FAL_MODEL
+    return {"jobs": [{"id": "gen", "type": "generate", "params": params}], "providerApiKeys": {vendor: KEY}}
+
+
+@pytest.mark.parametrize("stage_name", sorted(STAGES))
+@pytest.mark.parametrize("vendor", ["replicate", "fal"])
+def test_sigkill_at_each_point_creates_exactly_one_vendor_job(settings, vendors: dict[str, FakeServer],  # type: ignore[no-untyped-def]
+                                                              vendor: str, stage_name: str,
+                                                              clip_bytes: bytes) -> None:
+    server = vendors[vendor]
+    # No provider slots: a Redis slot a killed worker held stays taken until its lease (the
+    # provider timeout) ends, and these tests kill many workers sharing one Redis database.
+    settings = settings.model_copy(update={"replicate_base_url": f"{vendors['replicate'].url}/v1",
+                                           "fal_base_url": vendors["fal"].url, "provider_poll_interval_s": 0.05,
+                                           "provider_concurrency": {}, "provider_rate_limits": {}})
+    services = build_services(settings)
+    eid = submit(services, plan(vendor))
+    stage = Stage()
+    STAGES[stage_name](server, stage)
+
+    first = worker(settings, eid, "run-1")
+    try:
+        assert stage.reached.wait(120), first.communicate(timeout=5)
+        os.kill(first.pid, signal.SIGKILL)
+    finally:
+        first.wait(30)
+        disarm(server)
+        stage.release.set()
+    assert first.returncode == -signal.SIGKILL
+
+    outcome = finish(worker(settings, eid, "run-2"))  # Dagster's run retry: resume the execution
+
+    assert server.created == 1, f"{server.created} vendor jobs created"  # type: ignore[attr-defined]
+    [job] = VendorJobRepository(settings.resolved_database_url).for_execution(eid)
+    execution = services.repo.get(eid)
+    assert execution is not None
+    unrecorded = job.status == "unconfirmed"  # after-the-answer: the kill may land before the record
+    if vendor == "fal" and (stage_name == "before-the-create-is-answered" or unrecorded):
+        # fal cannot find the request the dead worker queued: a clear failure, nothing sent again.
+        assert outcome == {"status": "failed", "failures": {"gen": "vendor_create_unconfirmed"}}
+        assert execution.status == "failed" and execution.error_code == "vendor_create_unconfirmed"
+        assert job.status == "unconfirmed" and job.posts == 1 and "taken over" in str(job.evidence)
+        return
+    assert outcome == {"status": "completed", "failures": {}}, outcome
+    assert execution.status == "completed"
+    assert services.store.exists(execution.jobs[0].result["key"])
+    assert job.status == "succeeded" and job.vendor_attempt == 1 and job.vendor_job_id in ("p1", "r1")
+    if stage_name == "before-the-create-is-answered":
+        assert "found by lookup" in str(job.evidence)  # Replicate: the dead worker's prediction, found again
