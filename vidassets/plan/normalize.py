@@ -43,22 +43,59 @@ def normalize_request(
     ``external_job_ids`` are the base execution's job IDs, which a variant may depend on without
     redefining them. ``base_output_job`` is the base's final job: a variant's single-input job
     with neither an input job nor a URL builds on it (the SDK's "dependent execution request":
-    only the new jobs and ``baseExecutionId``). ``url_policy`` is the server's SSRF policy (``None``: only cloud metadata
-    endpoints are refused at submit, as they are under every policy).
+    only the new jobs and ``baseExecutionId``). ``url_policy`` is the server's SSRF policy
+    (``None``: only cloud metadata endpoints are refused at submit, as they are under every policy).
     """
+    jobs_in, prefix = _checked_body(body, max_jobs)
+    issues: list[PlanIssue] = []
+    context = {URL_POLICY: url_policy}
+    jobs, job_keys, seen = _parse_jobs(jobs_in, prefix, issues, max_text_chars, max_duration_s, context,
+                                       base_output_job)
+    ids = set(seen)
+    _check_dependencies(jobs_in, prefix, ids, set(external_job_ids), issues)
+    where_of = {job.id: f"{prefix}[{seen[job.id]}]" for job in jobs}
+    for job in jobs:
+        _check_inputs(job, where_of[job.id], issues)
+    _check_roots(body, ids, max_jobs, issues)
+    _check_webhook(body, url_policy, issues)
+    edges = {job.id: job.depends_on for job in jobs}
+    if not issues:
+        cycle = dag.find_cycle(edges)
+        if cycle:
+            issues.append(PlanIssue(prefix, "dependency cycle: " + " -> ".join(cycle), cycle[0]))
+    if not issues:
+        issues += check_durations(jobs, dag.topological_order(edges), where_of, max_merged_s=max_merged_s)
+    if issues:
+        raise PlanValidationError(issues)
+    return Submission(
+        plan=Plan(jobs=tuple(jobs), root_job_ids=tuple(body.root_job_ids or dag.sinks(edges))),
+        base_execution_id=body.base_execution_id,
+        webhook=body.webhook_config,
+        provider_keys=_provider_keys(body),
+        job_keys=job_keys,
+        wire_format=body.wire_format,
+    )
+
+
+def _checked_body(body: PlanCreate, max_jobs: int) -> tuple[list[JobIn], str]:
+    """The jobs and their field prefix; values that cannot be stored, or no or too many jobs, end
+    validation at once (nothing else is worth reporting then)."""
     unsafe = unsafe_json_values(body.model_dump(exclude_none=True))
     if unsafe:
         raise PlanValidationError([PlanIssue(field, message) for field, message in unsafe])
     jobs_in = body.job_list
     prefix = "executionPlan.jobs" if body.executionPlan is not None else "jobs"
-    issues: list[PlanIssue] = []
     if not jobs_in:
         raise PlanValidationError([PlanIssue(prefix, "a plan needs at least one job")])
     if len(jobs_in) > max_jobs:
         raise PlanValidationError([PlanIssue(prefix, f"at most {max_jobs} jobs per plan (got {len(jobs_in)})")])
+    return jobs_in, prefix
 
-    context = {URL_POLICY: url_policy}
-    external = set(external_job_ids)
+
+def _parse_jobs(jobs_in: list[JobIn], prefix: str, issues: list[PlanIssue], max_text_chars: int,
+                max_duration_s: float, context: Mapping[str, Any],
+                base_output_job: str | None) -> tuple[list[PlanJob], dict[str, str], dict[str, int]]:
+    """Each job's operation and params; returns the jobs, their per-job keys and each id's index."""
     seen: dict[str, int] = {}
     jobs: list[PlanJob] = []
     job_keys: dict[str, str] = {}
@@ -81,23 +118,26 @@ def normalize_request(
         jobs.append(job)
         if key:
             job_keys[job.id] = key
+    return jobs, job_keys, seen
 
-    ids = set(seen)
+
+def _check_dependencies(jobs_in: list[JobIn], prefix: str, ids: set[str], external: set[str],
+                        issues: list[PlanIssue]) -> None:
+    """Every dependency names a job of the plan (or of the base), not itself, once."""
     for index, job_in in enumerate(jobs_in):
         if len(job_in.dependsOn) > bounds.MAX_DEPENDS_ON:
-            continue  # reported once above, not once per entry
+            continue  # reported once already, not once per entry
         for dep_index, dep in enumerate(job_in.dependsOn):
+            where = f"{prefix}[{index}].dependsOn[{dep_index}]"
             if dep == job_in.id:
-                issues.append(PlanIssue(f"{prefix}[{index}].dependsOn[{dep_index}]", "a job cannot depend on itself", job_in.id))
+                issues.append(PlanIssue(where, "a job cannot depend on itself", job_in.id))
             elif dep not in ids and dep not in external:
-                issues.append(PlanIssue(f"{prefix}[{index}].dependsOn[{dep_index}]", f"unknown job {dep!r}", job_in.id))
+                issues.append(PlanIssue(where, f"unknown job {dep!r}", job_in.id))
         if len(set(job_in.dependsOn)) != len(job_in.dependsOn) and _op_or_none(job_in) is not Operation.MERGE:
             issues.append(PlanIssue(f"{prefix}[{index}].dependsOn", "duplicate dependency", job_in.id))
 
-    where_of = {job.id: f"{prefix}[{seen[job.id]}]" for job in jobs}
-    for job in jobs:
-        _check_inputs(job, where_of[job.id], issues)
 
+def _check_roots(body: PlanCreate, ids: set[str], max_jobs: int, issues: list[PlanIssue]) -> None:
     roots_in = body.root_job_ids
     root_field = "executionPlan.rootJobIds" if body.executionPlan is not None else "rootJobIds"
     if roots_in is not None and len(roots_in) > max_jobs:
@@ -106,33 +146,17 @@ def normalize_request(
         for i, root in enumerate(roots_in):
             if root not in ids:
                 issues.append(PlanIssue(f"{root_field}[{i}]", f"unknown job {root!r}"))
-    _check_webhook(body, url_policy, issues)
 
-    edges = {job.id: job.depends_on for job in jobs}
-    if not issues:
-        cycle = dag.find_cycle(edges)
-        if cycle:
-            issues.append(PlanIssue(prefix, "dependency cycle: " + " -> ".join(cycle), cycle[0]))
-    if not issues:
-        issues += check_durations(jobs, dag.topological_order(edges), where_of, max_merged_s=max_merged_s)
-    if issues:
-        raise PlanValidationError(issues)
 
-    roots = tuple(roots_in) if roots_in else tuple(dag.sinks(edges))
-    provider_keys = {}
+def _provider_keys(body: PlanCreate) -> dict[str, str]:
+    """``providerApiKeys`` by canonical provider name; an unknown provider is refused."""
+    keys = {}
     for name, key in (body.providerApiKeys or {}).items():
         canonical = "google-cloud" if name in ("google", "vertex", "googleCloud") else name
         if canonical not in KEY_PROVIDERS:
             raise PlanValidationError([PlanIssue(f"providerApiKeys.{name}", f"unknown provider {name!r}")])
-        provider_keys[canonical] = key
-    return Submission(
-        plan=Plan(jobs=tuple(jobs), root_job_ids=roots),
-        base_execution_id=body.base_execution_id,
-        webhook=body.webhook_config,
-        provider_keys=provider_keys,
-        job_keys=job_keys,
-        wire_format=body.wire_format,
-    )
+        keys[canonical] = key
+    return keys
 
 
 def _op_or_none(job_in: JobIn) -> Operation | None:
