@@ -194,80 +194,78 @@ def nominal_rate(fps: float) -> float:
 
 def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, profile: EncoderProfile) -> MergeCommand:
     first = infos[0]
-    width, height = even(first.display_width), even(first.display_height)
+    size = (even(first.display_width), even(first.display_height))
     rate = fps_text(nominal_rate(first.fps))
     # xfade refuses links whose frame rates differ, and a probed *average* rate of an earlier
     # merge (e.g. 23.87 for a 24 fps crossfade) is not what its links report: with transitions
     # every segment is resampled to the one rate.
     force_rate = not transition.is_cut and len(infos) > 1
-    layout = profile.channel_layout
     argv: list[str] = []
     graph: list[str] = []
     for i, info in enumerate(infos):
         argv += ["-i", str(info.path)]
-        d = fmt_num(_clip_duration(info))
-        # Normalise only what differs: each no-op filter still costs a frame copy.
-        video: list[str] = []
-        if (info.display_width, info.display_height) != (width, height) or abs(info.sample_aspect_ratio - 1) > 1e-3:
-            video += [
-                *square_pixels(info),
-                f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2",
-                f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
-                "setsar=1",
-            ]
-        if force_rate or fps_text(nominal_rate(info.fps)) != rate:
-            video.append(f"fps={rate}")
-        if info.pix_fmt != profile.pix_fmt:
-            video.append(f"format={profile.pix_fmt}")
-        # One time base for every segment: xfade refuses inputs whose time bases differ.
-        video += [f"trim=duration={d}", "setpts=PTS-STARTPTS", "settb=AVTB"]
-        graph.append(f"[{i}:v:0]" + ",".join(video) + f"[v{i}]")
-        audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
-        if info.has_audio:
-            convert = (
-                ""
-                if info.sample_rate == profile.audio_rate and info.channels == profile.audio_channels
-                else f"aresample={profile.audio_rate},{audio_fmt},"
-            )
-            audio = f"[{i}:a:0]{convert}apad,atrim=duration={d},asetpts=PTS-STARTPTS"
-        else:
-            audio = f"anullsrc=r={profile.audio_rate}:cl={layout},{audio_fmt},atrim=duration={d}"
-        graph.append(audio + f"[a{i}]")
+        graph.append(_video_segment(i, info, size, rate, force_rate, profile))
+        graph.append(_audio_segment(i, info, profile))
+    joins, total = _joins(infos, transition)
+    argv += [
+        "-filter_complex", ";".join(graph + joins), "-map", "[vout]", "-map", "[aout]",
+        *profile.video_args(), *profile.audio_args(), "-map_metadata", "-1", *profile.container_args(), str(out),
+    ]
+    return MergeCommand(argv=argv, stream_copy=False, output_duration=total)
 
+
+def _video_segment(i: int, info: MediaInfo, size: tuple[int, int], rate: str, force_rate: bool,
+                   profile: EncoderProfile) -> str:
+    """Input ``i``'s video as ``[v{i}]``: the first clip's size and rate, one time base. Only what
+    differs is normalised: each no-op filter still costs a frame copy."""
+    width, height = size
+    video: list[str] = []
+    if (info.display_width, info.display_height) != size or abs(info.sample_aspect_ratio - 1) > 1e-3:
+        video += [
+            *square_pixels(info),
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2",
+            f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
+            "setsar=1",
+        ]
+    if force_rate or fps_text(nominal_rate(info.fps)) != rate:
+        video.append(f"fps={rate}")
+    if info.pix_fmt != profile.pix_fmt:
+        video.append(f"format={profile.pix_fmt}")
+    # One time base for every segment: xfade refuses inputs whose time bases differ.
+    video += [f"trim=duration={fmt_num(_clip_duration(info))}", "setpts=PTS-STARTPTS", "settb=AVTB"]
+    return f"[{i}:v:0]" + ",".join(video) + f"[v{i}]"
+
+
+def _audio_segment(i: int, info: MediaInfo, profile: EncoderProfile) -> str:
+    """Input ``i``'s audio as ``[a{i}]``, exactly as long as its video (silence when it has none)."""
+    d = fmt_num(_clip_duration(info))
+    layout = profile.channel_layout
+    audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
+    if not info.has_audio:
+        return f"anullsrc=r={profile.audio_rate}:cl={layout},{audio_fmt},atrim=duration={d}[a{i}]"
+    same = info.sample_rate == profile.audio_rate and info.channels == profile.audio_channels
+    convert = "" if same else f"aresample={profile.audio_rate},{audio_fmt},"
+    return f"[{i}:a:0]{convert}apad,atrim=duration={d},asetpts=PTS-STARTPTS[a{i}]"
+
+
+def _joins(infos: Sequence[MediaInfo], transition: Transition) -> tuple[list[str], float]:
+    """The filters joining ``[v*]``/``[a*]`` into ``[vout]``/``[aout]``, and the output duration."""
     durations = [_clip_duration(i) for i in infos]
     if transition.is_cut or len(infos) == 1:
         pairs = "".join(f"[v{i}][a{i}]" for i in range(len(infos)))
-        graph.append(f"{pairs}concat=n={len(infos)}:v=1:a=1[vout][aout]")
-        total = sum(durations)
-    else:
-        t = transition.duration
-        xfade = XFADE_TRANSITIONS[transition.type]
-        v_prev, a_prev = "v0", "a0"
-        for k in range(1, len(infos)):
-            offset = sum(durations[:k]) - k * t
-            v_next = "vout" if k == len(infos) - 1 else f"vx{k}"
-            a_next = "aout" if k == len(infos) - 1 else f"ax{k}"
-            graph.append(
-                f"[{v_prev}][v{k}]xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}[{v_next}]"
-            )
-            graph.append(f"[{a_prev}][a{k}]acrossfade=d={fmt_num(t)}:c1=tri:c2=tri[{a_next}]")
-            v_prev, a_prev = v_next, a_next
-        total = sum(durations) - (len(infos) - 1) * t
-    argv += [
-        "-filter_complex",
-        ";".join(graph),
-        "-map",
-        "[vout]",
-        "-map",
-        "[aout]",
-        *profile.video_args(),
-        *profile.audio_args(),
-        "-map_metadata",
-        "-1",
-        *profile.container_args(),
-        str(out),
-    ]
-    return MergeCommand(argv=argv, stream_copy=False, output_duration=total)
+        return [f"{pairs}concat=n={len(infos)}:v=1:a=1[vout][aout]"], sum(durations)
+    t = transition.duration
+    xfade = XFADE_TRANSITIONS[transition.type]
+    joins: list[str] = []
+    v_prev, a_prev = "v0", "a0"
+    for k in range(1, len(infos)):
+        offset = sum(durations[:k]) - k * t
+        v_next = "vout" if k == len(infos) - 1 else f"vx{k}"
+        a_next = "aout" if k == len(infos) - 1 else f"ax{k}"
+        joins.append(f"[{v_prev}][v{k}]xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}[{v_next}]")
+        joins.append(f"[{a_prev}][a{k}]acrossfade=d={fmt_num(t)}:c1=tri:c2=tri[{a_next}]")
+        v_prev, a_prev = v_next, a_next
+    return joins, sum(durations) - (len(infos) - 1) * t
 
 
 def build_merge_command(
