@@ -272,77 +272,84 @@ def run_ffmpeg(
         return _run(full, budget, proc_env, parser)
 
 
-def _run(full: list[str], budget: float, proc_env: Mapping[str, str], parser: _ProgressParser) -> RunResult:
-    """One ffmpeg process, start to finish (see :func:`run_ffmpeg`)."""
-    stderr_chunks: collections.deque[str] = collections.deque()
-    stderr_size = [0]
-    callback_error: list[BaseException] = []
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        full,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=proc_env,
-        start_new_session=True,
-    )
+class _Pipes:
+    """Drains ffmpeg's stdout (progress lines, fed to the parser) and stderr (a bounded tail) on two
+    threads, so ffmpeg never blocks on a full pipe. An exception from the progress callback (how a
+    cancelled job stops ffmpeg) kills the process group and is re-raised on the caller's thread."""
 
-    def read_stdout(stream: IO[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], parser: _ProgressParser):
+        assert proc.stdout is not None and proc.stderr is not None
+        self.proc = proc
+        self.parser = parser
+        self.callback_error: list[BaseException] = []
+        self._chunks: collections.deque[str] = collections.deque()
+        self._size = 0
+        self.threads = [threading.Thread(target=self._read_stdout, args=(proc.stdout,), daemon=True),
+                        threading.Thread(target=self._read_stderr, args=(proc.stderr,), daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def _read_stdout(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
-            if callback_error:
+            if self.callback_error:
                 continue  # keep draining so ffmpeg never blocks on a full pipe
             try:
-                parser.feed(raw.decode("utf-8", errors="replace"))
+                self.parser.feed(raw.decode("utf-8", errors="replace"))
             except BaseException as exc:  # re-raised on the caller's thread
-                callback_error.append(exc)
-                _kill_group(proc)
+                self.callback_error.append(exc)
+                _kill_group(self.proc)
 
-    def read_stderr(stream: IO[bytes]) -> None:
+    def _read_stderr(self, stream: IO[bytes]) -> None:
         for raw in iter(lambda: stream.read(4096), b""):
             text = raw.decode("utf-8", errors="replace")
-            stderr_chunks.append(text)
-            stderr_size[0] += len(text)
-            while stderr_size[0] > 4 * STDERR_TAIL_BYTES and len(stderr_chunks) > 1:
-                stderr_size[0] -= len(stderr_chunks.popleft())
+            self._chunks.append(text)
+            self._size += len(text)
+            while self._size > 4 * STDERR_TAIL_BYTES and len(self._chunks) > 1:
+                self._size -= len(self._chunks.popleft())
 
-    assert proc.stdout is not None and proc.stderr is not None
-    readers = [
-        threading.Thread(target=read_stdout, args=(proc.stdout,), daemon=True),
-        threading.Thread(target=read_stderr, args=(proc.stderr,), daemon=True),
-    ]
-    for thread in readers:
-        thread.start()
-    try:
-        # Wait on the readers, not on the process: they finish the moment ffmpeg closes its pipes
-        # at exit, whereas ``Popen.wait(timeout)`` polls with sleeps, a delay paid on every call
-        # and large next to a short command such as a preview or a probe.
-        deadline = started + budget
-        for thread in readers:
+    def closed_by(self, deadline: float) -> bool:
+        """Wait until ffmpeg closed both pipes (it does so as it exits), at most until ``deadline``.
+
+        Waiting on the readers rather than the process: ``Popen.wait(timeout)`` polls with sleeps,
+        a delay paid on every call and large next to a short command such as a preview."""
+        for thread in self.threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self.threads)
+
+    @property
+    def stderr(self) -> str:
+        return "".join(self._chunks)
+
+
+def _run(full: list[str], budget: float, proc_env: Mapping[str, str], parser: _ProgressParser) -> RunResult:
+    """One ffmpeg process, start to finish (see :func:`run_ffmpeg`)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=proc_env, start_new_session=True)
+    pipes = _Pipes(proc, parser)
+    deadline = started + budget
+    try:
         try:
-            if any(thread.is_alive() for thread in readers):
+            if not pipes.closed_by(deadline):
                 raise subprocess.TimeoutExpired(full, budget)
             returncode = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             proc.wait()
-            for thread in readers:
-                thread.join(timeout=5)
-            raise MediaTimeoutError(
-                f"ffmpeg exceeded its {budget:g}s time budget and was killed",
-                stderr="".join(stderr_chunks),
-            ) from None
+            pipes.closed_by(time.monotonic() + 5)
+            raise MediaTimeoutError(f"ffmpeg exceeded its {budget:g}s time budget and was killed",
+                                    stderr=pipes.stderr) from None
     except BaseException:
         _kill_group(proc)
         raise
     finally:
+        assert proc.stdout is not None and proc.stderr is not None
         proc.stdout.close()
         proc.stderr.close()
-
     elapsed = time.monotonic() - started
-    stderr = "".join(stderr_chunks)[-4 * STDERR_TAIL_BYTES :]
-    if callback_error:
-        raise callback_error[0]
+    stderr = pipes.stderr[-4 * STDERR_TAIL_BYTES :]
+    if pipes.callback_error:
+        raise pipes.callback_error[0]
     if returncode != 0:
         raise classify_failure(stderr, returncode, full)
     parser.emit(1.0)
