@@ -20,6 +20,7 @@ salient motion (see :mod:`vidassets.media.smart`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from .errors import MediaParamError
@@ -86,65 +87,58 @@ def build_reframe_command(
     strategy = normalise_strategy(strategy)
     aspect = parse_aspect(aspect_ratio)
     src_w, src_h = even(info.display_width), even(info.display_height)
-    canvas_w, canvas_h = canvas_size(src_w, src_h, aspect)
+    canvas = canvas_size(src_w, src_h, aspect)
     pre = [*square_pixels(info)]
     if (src_w, src_h) != (info.display_width, info.display_height):
         pre.append(f"crop={src_w}:{src_h}:0:0")
     chain = f"[0:v:0]{','.join(pre)}," if pre else "[0:v:0]"
-
+    tail = f"setsar=1,format={profile.pix_fmt}[vout]"
     if strategy in CROP_STRATEGIES:
-        rect = crop_rect(src_w, src_h, aspect, strategy)
-        if strategy == "smart" and path is not None:
-            x, y = escape_filter_value(path.x_expr()), escape_filter_value(path.y_expr())
-        else:
-            x, y = str(rect.x), str(rect.y)
-        filters = [f"crop=w={rect.w}:h={rect.h}:x={x}:y={y}"]
-        width, height = rect.w, rect.h
-        if allow_upscale and (canvas_w, canvas_h) != (rect.w, rect.h):
-            filters.append(f"scale={canvas_w}:{canvas_h}:flags=lanczos")
-            width, height = canvas_w, canvas_h
-        graph = chain + ",".join([*filters, "setsar=1", f"format={profile.pix_fmt}"]) + "[vout]"
-    elif strategy == "pad":
-        fit_w, fit_h = fit_size(src_w, src_h, canvas_w, canvas_h, allow_upscale=False)
-        graph = (
-            chain
-            + f"scale={fit_w}:{fit_h}:flags=lanczos,pad={canvas_w}:{canvas_h}:(ow-iw)/2:(oh-ih)/2:color=black,"
-            + f"setsar=1,format={profile.pix_fmt}[vout]"
-        )
-        width, height = canvas_w, canvas_h
-    else:  # blur
-        fit_w, fit_h = fit_size(src_w, src_h, canvas_w, canvas_h, allow_upscale=False)
-        # The background is built at 1/8 size: blurring a full canvas would cost more than the encode.
-        bg_w, bg_h = even(canvas_w / 8), even(canvas_h / 8)
-        graph = (
-            chain
-            + "split=2[bgsrc][fgsrc];"
-            + f"[bgsrc]scale={bg_w}:{bg_h}:force_original_aspect_ratio=increase,crop={bg_w}:{bg_h},"
-            + f"gblur=sigma={fmt_num(max(2.0, bg_w / 24), 2)},eq=brightness=-0.08,"
-            + f"scale={canvas_w}:{canvas_h}:flags=bilinear[bg];"
-            + f"[fgsrc]scale={fit_w}:{fit_h}:flags=lanczos[fg];"
-            + f"[bg][fg]overlay=(W-w)/2:(H-h)/2,setsar=1,format={profile.pix_fmt}[vout]"
-        )
-        width, height = canvas_w, canvas_h
-
+        filters, (width, height) = _crop_filters((src_w, src_h), canvas, aspect, strategy, allow_upscale, path)
+        graph = chain + ",".join(filters) + "," + tail
+    else:
+        graph = chain + (_pad_graph if strategy == "pad" else _blur_graph)((src_w, src_h), canvas) + tail
+        width, height = canvas
     audio = audio_plan(info, profile)
     argv = [
-        "-i",
-        str(info.path),
-        *audio.inputs,
-        "-filter_complex",
-        graph,
-        "-map",
-        "[vout]",
-        *audio.map,
-        *profile.video_args(),
-        *audio.codec,
-        "-map_metadata",
-        "-1",
-        *profile.container_args(),
-        str(out),
+        "-i", str(info.path), *audio.inputs, "-filter_complex", graph, "-map", "[vout]", *audio.map,
+        *profile.video_args(), *audio.codec, "-map_metadata", "-1", *profile.container_args(), str(out),
     ]
     return ReframeCommand(argv=argv, width=width, height=height, strategy=strategy)
+
+
+def _crop_filters(src: tuple[int, int], canvas: tuple[int, int], aspect: Fraction, strategy: str,
+                  allow_upscale: bool, path: CropPath | None) -> tuple[list[str], tuple[int, int]]:
+    """Crop (following the smart path when there is one), scaled up to the canvas if allowed."""
+    rect = crop_rect(src[0], src[1], aspect, strategy)
+    if strategy == "smart" and path is not None:
+        x, y = escape_filter_value(path.x_expr()), escape_filter_value(path.y_expr())
+    else:
+        x, y = str(rect.x), str(rect.y)
+    filters = [f"crop=w={rect.w}:h={rect.h}:x={x}:y={y}"]
+    if allow_upscale and canvas != (rect.w, rect.h):
+        filters.append(f"scale={canvas[0]}:{canvas[1]}:flags=lanczos")
+        return filters, canvas
+    return filters, (rect.w, rect.h)
+
+
+def _pad_graph(src: tuple[int, int], canvas: tuple[int, int]) -> str:
+    """The whole frame, fitted (never enlarged) and centred on black."""
+    fit_w, fit_h = fit_size(src[0], src[1], canvas[0], canvas[1], allow_upscale=False)
+    return f"scale={fit_w}:{fit_h}:flags=lanczos,pad={canvas[0]}:{canvas[1]}:(ow-iw)/2:(oh-ih)/2:color=black,"
+
+
+def _blur_graph(src: tuple[int, int], canvas: tuple[int, int]) -> str:
+    """The whole frame, fitted and centred over a blurred, darkened fill of itself."""
+    fit_w, fit_h = fit_size(src[0], src[1], canvas[0], canvas[1], allow_upscale=False)
+    # The background is built at 1/8 size: blurring a full canvas would cost more than the encode.
+    bg_w, bg_h = even(canvas[0] / 8), even(canvas[1] / 8)
+    return ("split=2[bgsrc][fgsrc];"
+            f"[bgsrc]scale={bg_w}:{bg_h}:force_original_aspect_ratio=increase,crop={bg_w}:{bg_h},"
+            f"gblur=sigma={fmt_num(max(2.0, bg_w / 24), 2)},eq=brightness=-0.08,"
+            f"scale={canvas[0]}:{canvas[1]}:flags=bilinear[bg];"
+            f"[fgsrc]scale={fit_w}:{fit_h}:flags=lanczos[fg];"
+            "[bg][fg]overlay=(W-w)/2:(H-h)/2,")
 
 
 def plan_smart_crop(info: MediaInfo, aspect_ratio: str, *, timeout: float | None = None) -> CropPath:
