@@ -88,78 +88,34 @@ def _even_scale(info: MediaInfo) -> list[str]:
 def build_import_command(
     info: MediaInfo, out: Path, *, still_duration: float = 5.0, profile: EncoderProfile | None = None
 ) -> ImportCommand:
-    """Pure: the import plan for a probed input."""
+    """Pure: the import plan for a probed input: a still becomes a clip, a file whose streams we
+    can keep is remuxed (and decode-checked), anything else is transcoded."""
     profile = profile or default_profile()
     if info.is_still:
-        if not 0 < still_duration <= MAX_STILL_DURATION:
-            raise MediaParamError(f"still_duration must be within (0, {MAX_STILL_DURATION:g}] seconds")
-        d = fmt_num(still_duration)
-        argv = [
-            "-xerror",
-            "-loop",
-            "1",
-            "-framerate",
-            str(STILL_FPS),
-            "-t",
-            d,
-            "-i",
-            str(info.path),
-            *silence_input(profile, still_duration),
-            "-map",
-            "0:v:0",
-            "-map",
-            "1:a:0",
-            "-vf",
-            ",".join([*_even_scale(info), "setsar=1", f"format={profile.pix_fmt}"]),
-            *profile.video_args(),
-            *profile.audio_args(),
-            "-t",
-            d,
-            "-map_metadata",
-            "-1",
-            *profile.container_args(),
-            str(out),
-        ]
-        return ImportCommand("still", argv, still_duration)
-
-    duration = info.duration
+        return _still_command(info, out, still_duration, profile)
     audio = audio_plan(info, profile)
+    tail = [*audio.codec, "-map_metadata", "-1", *profile.container_args(), str(out)]
     if can_remux(info, profile):
-        argv = [
-            "-i",
-            str(info.path),
-            *audio.inputs,
-            "-map",
-            "0:v:0",
-            *audio.map,
-            "-c:v",
-            "copy",
-            *audio.codec,
-            "-map_metadata",
-            "-1",
-            *profile.container_args(),
-            str(out),
-        ]
-        return ImportCommand("remux", argv, duration, decode_check=decode_check_command(info))
+        argv = ["-i", str(info.path), *audio.inputs, "-map", "0:v:0", *audio.map, "-c:v", "copy", *tail]
+        return ImportCommand("remux", argv, info.duration, decode_check=decode_check_command(info))
+    argv = ["-xerror", "-i", str(info.path), *audio.inputs, "-map", "0:v:0", *audio.map,
+            "-vf", ",".join([*_even_scale(info), f"format={profile.pix_fmt}"]), *profile.video_args(), *tail]
+    return ImportCommand("transcode", argv, info.duration)
 
+
+def _still_command(info: MediaInfo, out: Path, still_duration: float, profile: EncoderProfile) -> ImportCommand:
+    """An image held for ``still_duration`` seconds, with a silent track."""
+    if not 0 < still_duration <= MAX_STILL_DURATION:
+        raise MediaParamError(f"still_duration must be within (0, {MAX_STILL_DURATION:g}] seconds")
+    d = fmt_num(still_duration)
     argv = [
-        "-xerror",
-        "-i",
-        str(info.path),
-        *audio.inputs,
-        "-map",
-        "0:v:0",
-        *audio.map,
-        "-vf",
-        ",".join([*_even_scale(info), f"format={profile.pix_fmt}"]),
-        *profile.video_args(),
-        *audio.codec,
-        "-map_metadata",
-        "-1",
-        *profile.container_args(),
-        str(out),
+        "-xerror", "-loop", "1", "-framerate", str(STILL_FPS), "-t", d, "-i", str(info.path),
+        *silence_input(profile, still_duration), "-map", "0:v:0", "-map", "1:a:0",
+        "-vf", ",".join([*_even_scale(info), "setsar=1", f"format={profile.pix_fmt}"]),
+        *profile.video_args(), *profile.audio_args(), "-t", d, "-map_metadata", "-1",
+        *profile.container_args(), str(out),
     ]
-    return ImportCommand("transcode", argv, duration)
+    return ImportCommand("still", argv, still_duration)
 
 
 def _sub_progress(callback: ProgressCallback | None, lo: float, hi: float) -> ProgressCallback | None:
