@@ -166,14 +166,28 @@ def build_render_command(
     is the corner tag. Only paths and our own numbers enter the graph.
     """
     profile = (profile or default_profile()).deterministic()
+    video = [*_field_filters(width, height, duration, fps, palette),
+             *_text_filters(height, captions, label), f"format={profile.pix_fmt}"]
+    fade_out = max(0.0, duration - 0.5)
+    audio = [
+        f"aevalsrc={escape_filter_value(_audio_expr(palette))}:s={profile.audio_rate}:d={fmt_num(duration)}",
+        f"afade=t=in:d={fmt_num(min(0.3, duration / 4))}",
+        f"afade=t=out:st={fmt_num(fade_out)}:d={fmt_num(min(0.5, duration / 4))}",
+    ]
+    graph = ",".join(video) + "[v];" + ",".join(audio) + "[a]"
+    return [
+        "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *profile.video_args(), *profile.audio_args(),
+        *BITEXACT_ARGS, *NO_METADATA_ARGS, "-t", fmt_num(duration), *profile.container_args(), str(out),
+    ]
+
+
+def _field_filters(width: int, height: int, duration: float, fps: int, palette: Palette) -> list[str]:
+    """The moving colour field: computed small and slow, then scaled and interpolated up."""
     if width >= height:
         fw, fh = FIELD_SIZE, max(8, round(FIELD_SIZE * height / width))
     else:
         fw, fh = max(8, round(FIELD_SIZE * width / height)), FIELD_SIZE
     field_rate = min(fps, FIELD_RATE)
-    font_size = max(12, round(height * 0.05))
-    line_h = round(font_size * 1.45)
-    bottom = height - round(height * 0.06)
     geq = ":".join(f"{ch}={escape_filter_value(_field_expr(palette, i))}" for i, ch in enumerate("rgb"))
     video = [
         # One extra second so frame-rate interpolation has a frame after the end.
@@ -183,10 +197,19 @@ def build_render_command(
     ]
     if fps > field_rate:
         video.append(f"framerate=fps={fps}")
-    video += [f"trim=duration={fmt_num(duration)}", f"scale={width}:{height}:flags=bicubic", "setsar=1"]
+    return [*video, f"trim=duration={fmt_num(duration)}", f"scale={width}:{height}:flags=bicubic", "setsar=1"]
+
+
+def _text_filters(height: int, captions: Sequence[tuple[Path, Path]],
+                  label: tuple[Path, Path] | None) -> list[str]:
+    """The prompt's caption lines near the bottom and the corner label; only paths enter the graph."""
+    font_size = max(12, round(height * 0.05))
+    line_h = round(font_size * 1.45)
+    bottom = height - round(height * 0.06)
+    out = []
     for i, (textfile, fontfile) in enumerate(captions):
         y = bottom - (len(captions) - i) * line_h
-        video.append(
+        out.append(
             f"drawtext=fontfile={escape_filter_value(fontfile)}:textfile={escape_filter_value(textfile)}"
             f":expansion=none:fontsize={font_size}:fontcolor=white:box=1:boxcolor=black@0.45"
             f":boxborderw={max(2, font_size // 4)}:x=(w-text_w)/2:y={y}"
@@ -194,34 +217,11 @@ def build_render_command(
     if label is not None:
         textfile, fontfile = label
         margin = round(height * 0.03)
-        video.append(
+        out.append(
             f"drawtext=fontfile={escape_filter_value(fontfile)}:textfile={escape_filter_value(textfile)}"
             f":expansion=none:fontsize={max(10, round(height * 0.028))}:fontcolor=white@0.8:x={margin}:y={margin}"
         )
-    video.append(f"format={profile.pix_fmt}")
-    fade_out = max(0.0, duration - 0.5)
-    audio = [
-        f"aevalsrc={escape_filter_value(_audio_expr(palette))}:s={profile.audio_rate}:d={fmt_num(duration)}",
-        f"afade=t=in:d={fmt_num(min(0.3, duration / 4))}",
-        f"afade=t=out:st={fmt_num(fade_out)}:d={fmt_num(min(0.5, duration / 4))}",
-    ]
-    graph = ",".join(video) + "[v];" + ",".join(audio) + "[a]"
-    return [
-        "-filter_complex",
-        graph,
-        "-map",
-        "[v]",
-        "-map",
-        "[a]",
-        *profile.video_args(),
-        *profile.audio_args(),
-        *BITEXACT_ARGS,
-        *NO_METADATA_ARGS,
-        "-t",
-        fmt_num(duration),
-        *profile.container_args(),
-        str(out),
-    ]
+    return out
 
 
 def render_local_clip(
