@@ -15,6 +15,7 @@ import av
 import numpy as np
 import pytest
 
+from tests.frames import frame_at  # the one frame reader every media test uses
 from vidassets.media import default_profile, run_ffmpeg
 
 PROFILE = default_profile()
@@ -140,20 +141,6 @@ def truncated_no_moov(media_dir: Path) -> Path:
 
 
 # ------------------------------------------------------------------- readers
-
-
-def frame_at(path: Path, t: float) -> np.ndarray:
-    """The RGB frame shown at time ``t`` (decoded with PyAV, float32 HxWx3)."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        container.seek(int(max(0.0, t - 1.0) * av.time_base), backward=True)
-        last = None
-        for frame in container.decode(stream):
-            if frame.time is not None and frame.time > t + 1e-3:
-                break
-            last = frame
-        assert last is not None, f"no frame at {t}s in {path}"
-        return last.to_ndarray(format="rgb24").astype(np.float32)
 
 
 def frames(path: Path) -> list[tuple[float, np.ndarray]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.frames import frame_at
 from vidassets.media import Cue, MediaParamError, burn_subtitles, default_profile, run_ffmpeg
 from vidassets.media.burn import (
     ANIMATIONS,
@@ -54,21 +55,8 @@ def tall_gray(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _frame(path: Path, t: float) -> np.ndarray:
-    import av
-
-    with av.open(str(path)) as container:
-        last = None
-        for frame in container.decode(video=0):
-            if frame.time is not None and frame.time > t + 1e-3:
-                break
-            last = frame
-        assert last is not None
-        return last.to_ndarray(format="rgb24").astype(np.float32)
-
-
 def _ink(path: Path, reference: Path, t: float) -> np.ndarray:
-    return np.abs(_frame(path, t) - _frame(reference, t)).mean(axis=2) > 40
+    return np.abs(frame_at(path, t) - frame_at(reference, t)).mean(axis=2) > 40
 
 
 # ------------------------------------------------------------------ safe area
@@ -112,7 +100,7 @@ def test_measured_widths_match_what_libass_draws(tmp_path: Path) -> None:
     style = subtitle_style(font_size=80, outline_ratio=0, position="center")
     for text in ("Hello world of captions", "你好世界字幕", "Party 🎉🔥 time"):
         out = burn_subtitles(wide, tmp_path / "m.mp4", cues=[Cue(0.0, 1.0, text)], style=style)
-        cols = np.where((_frame(out.path, 0.5).mean(axis=2) > 60).any(axis=0))[0]
+        cols = np.where((frame_at(out.path, 0.5).mean(axis=2) > 60).any(axis=0))[0]
         drawn = cols.max() - cols.min()
         assert drawn == pytest.approx(measure_text(text, size=80), rel=0.06), text
 

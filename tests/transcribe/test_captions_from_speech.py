@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import embedded_settings
+from tests.frames import frame_at
 from tests.providers.fakes import FakeReplicate, policy
 from tests.transcribe.conftest import Speech, words_of
 from vidassets.execution.operations import JobContext, JobOutput, OperationRunner
@@ -84,17 +85,6 @@ def run_job(runner: OperationRunner, video: Path, tmp_path: Path, **raw: Any) ->
 def decoded_frames(path: Path) -> int:
     with av.open(str(path)) as container:
         return sum(1 for _ in container.decode(video=0))
-
-
-def frame_at(path: Path, t: float) -> np.ndarray:
-    with av.open(str(path)) as container:
-        last = None
-        for frame in container.decode(video=0):
-            if frame.time is not None and frame.time > t + 1e-3:
-                break
-            last = frame
-        assert last is not None
-        return last.to_ndarray(format="rgb24").astype(np.float32)
 
 
 def test_the_sdk_shape_captions_the_speech(runner: OperationRunner, speech: Speech, tmp_path: Path,

@@ -18,12 +18,12 @@ from vidassets import media
 from vidassets.execution.checks import check_output
 from vidassets.execution.operations import JobOutput
 from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind
+from vidassets.plan.params import ASPECT_RATIOS
 from vidassets.storage.artefacts import ArtefactStore, artefact_key, file_digest
 from vidassets.storage.models import ExecutionJobRow
 
 log = logging.getLogger(__name__)
 
-NAMED_RATIOS = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21")
 
 
 class ArtefactStep:
@@ -87,7 +87,7 @@ def aspect_name(width: int, height: int) -> str:
     if not width or not height:
         return "unknown"
     ratio = width / height
-    for name in NAMED_RATIOS:
+    for name in ASPECT_RATIOS:
         a, b = (int(x) for x in name.split(":"))
         if abs(ratio - a / b) < 0.02:
             return name

@@ -41,6 +41,7 @@ from vidassets.dagster.embedded._dagster_internals import (
     RunLauncher,
     WorkerStatus,
 )
+from vidassets.storage.vendor_jobs import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
             return False
         pid = self._worker_pid(run)
         self._instance.report_run_canceling(run)
-        if pid is None or not _alive(pid):
+        if pid is None or not process_alive(pid):
             self._instance.report_engine_event("No live run worker on this host to interrupt.", run,
                                                cls=self.__class__)
             return False
@@ -132,27 +133,9 @@ class ForkserverRunLauncher(RunLauncher, ConfigurableClass):
         pid = self._worker_pid(run)
         if pid is None:
             return CheckRunHealthResult(WorkerStatus.RUNNING, f"run worker on another host ({host}); not checked")
-        if _alive(pid):
+        if process_alive(pid):
             return CheckRunHealthResult(WorkerStatus.RUNNING, run_worker_id=str(pid))
         return CheckRunHealthResult(WorkerStatus.FAILED, f"run worker (pid {pid}) exited", run_worker_id=str(pid))
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie (an exited child not yet collected)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-            state = fh.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (FileNotFoundError, IndexError):
-        return False
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
 
 
 def _run_worker(serialized_args: str, dagster_home: str) -> None:
