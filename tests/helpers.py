@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from vidassets.plan import PlanCreate
 from vidassets.runs.submit import accept
+from vidassets.settings import Settings
+from vidassets.stack import Stack
+from vidassets.storage.keys import ApiKeyRepository
 
 
 def submit(services, body: dict[str, Any], **kwargs: Any) -> str:  # type: ignore[no-untyped-def]
@@ -25,3 +33,30 @@ def five_op_plan(audio_url: str, *, size: str = "320x180", duration: float = 1.0
         {"id": "caps", "operation": "addSubtitles", "params": {"text": "hello there: a [test], 100%", "style": "bold"},
          "dependsOn": ["voice"]},
     ], "rootJobIds": ["caps"]}}
+
+
+@contextlib.contextmanager
+def running_stack(settings: Settings, env: dict[str, str], *, api_port: int, dagster_port: int,
+                  tenant: str, log_dir: Path) -> Iterator[Stack]:
+    """The real stack (uvicorn + Dagster) with an API key of ``tenant``; its logs are printed when
+    start-up or a test using it fails, and every process is stopped afterwards."""
+    stack = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=log_dir)
+    stack.api_key = ApiKeyRepository(settings.resolved_database_url).create(tenant, "tests")[0]
+    stack.start()
+    try:
+        stack.wait_ready(timeout_s=240)
+        yield stack
+    except BaseException:
+        for log in sorted(log_dir.glob("*.log")):
+            print(f"==== {log.name}\n{log.read_text()[-6000:]}")
+        raise
+    finally:
+        stack.stop()
+
+
+@contextlib.contextmanager
+def stack_client(stack: Stack) -> Iterator[httpx.Client]:
+    """An HTTP client for the real API, authenticated like the SDK (Bearer key)."""
+    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"},
+                      timeout=30) as client:
+        yield client

@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from tests.conftest import embedded_settings, settings_env
-from tests.helpers import five_op_plan
+from tests.helpers import five_op_plan, running_stack, stack_client
 from vidassets import media
 from vidassets.plan import PlanCreate
 from vidassets.stack import Stack, stack_env
-from vidassets.storage.keys import ApiKeyRepository
 
 pytestmark = pytest.mark.e2e
 
@@ -37,25 +36,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                                  dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0,
                                  rerender_cron="* * * * *")
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
-    s = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=data / "logs")
-    s.api_key = ApiKeyRepository(settings.resolved_database_url).create("e2e", "tests")[0]
-    s.start()
-    try:
-        s.wait_ready(timeout_s=240)
+    with running_stack(settings, env, api_port=api_port, dagster_port=dagster_port, tenant="e2e",
+                       log_dir=data / "logs") as s:
         yield s
-    except BaseException:
-        for log in sorted((data / "logs").glob("*.log")):
-            print(f"==== {log.name}\n{log.read_text()[-6000:]}")
-        raise
-    finally:
-        s.stop()
 
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[httpx.Client]:
     """An HTTP client for the real API, authenticated like the SDK (Bearer key)."""
-    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"},
-                      timeout=30) as client:
+    with stack_client(stack) as client:
         yield client
 
 

@@ -27,11 +27,11 @@ import httpx
 import pytest
 
 from tests.conftest import Receiver, embedded_settings, settings_env
+from tests.helpers import running_stack, stack_client
 from tests.providers.fakes import FakeFal, FakeReplicate, FakeVertex
 from tests.ts_sdk.conftest import TsSdk, unavailable
 from vidassets import media
 from vidassets.stack import Stack, stack_env
-from vidassets.storage.keys import ApiKeyRepository
 
 pytestmark = pytest.mark.e2e
 
@@ -92,24 +92,14 @@ def stack(ts_sdk: TsSdk, tmp_path_factory: pytest.TempPathFactory, vendors: Vend
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
     for name in ("VIDASSETS_REPLICATE_API_KEY", "VIDASSETS_FAL_API_KEY", "VIDASSETS_GOOGLE_ACCESS_TOKEN"):
         env.pop(name, None)  # the keys come from the SDK's model options, or there are none
-    s = Stack(env=env, api_port=api_port, dagster_port=dagster_port, log_dir=data / "logs")
-    s.api_key = ApiKeyRepository(settings.resolved_database_url).create("ts-sdk", "tests")[0]
-    s.start()
-    try:
-        s.wait_ready(timeout_s=240)
+    with running_stack(settings, env, api_port=api_port, dagster_port=dagster_port, tenant="ts-sdk",
+                       log_dir=data / "logs") as s:
         yield s
-    except BaseException:
-        for log in sorted((data / "logs").glob("*.log")):
-            print(f"==== {log.name}\n{log.read_text()[-6000:]}")
-        raise
-    finally:
-        s.stop()
 
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"},
-                      timeout=30) as client:
+    with stack_client(stack) as client:
         yield client
 
 
