@@ -46,9 +46,11 @@ bench: install
 	$(PY) bench/media.py --repeat 3
 	$(PY) bench/api.py
 	$(PY) bench/orchestration.py --repeat 3
+	$(PY) bench/quality.py
 	$(PY) bench/throughput.py $(BENCH_THROUGHPUT_ARGS)
 	$(PY) bench/memory.py
 	@if [ "$$(id -u)" = 0 ]; then $(PY) bench/scaling.py; else echo "bench/scaling.py skipped: needs root (network namespaces)"; fi
+	$(PY) bench/partitions.py
 	@echo "results: bench/results.md"
 
 clean:

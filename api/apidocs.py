@@ -34,7 +34,11 @@ def render(spec: dict[str, Any]) -> str:
     lines = [f"# {spec['info']['title']} HTTP API (v{spec['info']['version']})", "",
              "Generated from the OpenAPI document (`GET /openapi.json`) by `python -m api.apidocs`.", "",
              spec["info"].get("description", ""), "",
-             "Errors are JSON `{\"error\", \"code\", \"details\"?}` with the matching status code.", ""]
+             "Errors are JSON `{\"error\", \"code\", \"details\"?}` with the matching status code. Every error "
+             "code, the webhook payload and its signatures, the rate and size limits and the log line format are "
+             "in [OPERATIONS.md](OPERATIONS.md).", "",
+             "Today's TypeScript SDK (`@synthome/sdk`): what it may send and which of its operations are "
+             "supported, and which not yet, is in [TYPESCRIPT_SDK.md](TYPESCRIPT_SDK.md).", ""]
     for path, methods in spec["paths"].items():
         for method, op in methods.items():
             lines += [f"## `{method.upper()} {path}`", "", op.get("summary", ""), ""]

@@ -14,13 +14,14 @@ from api.auth import KeyVerifier
 from api.errors import install_error_handlers
 from api.metrics import ApiMetrics
 from api.middleware import BodySizeLimit, RequestContext
-from api.routes import actions, artefacts, executions, health, rerender
+from api.routes import actions, artefacts, executions, health, partitions, rerender, vendor_webhooks
 from vidassets.limits.rate import make_limiter
 from vidassets.logs import configure_logging
 from vidassets.runs.launch import DagsterLauncher, LaunchQueue
 from vidassets.services import build_services
 from vidassets.settings import Settings, get_settings
 from vidassets.storage.keys import ApiKeyRepository
+from vidassets.storage.partition_repo import PartitionRepository
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def _operation_id(route: APIRoute) -> str:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     app = FastAPI(
         title="vidassets",
         version="0.1.0",
@@ -47,10 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = services
     app.state.launcher = DagsterLauncher(settings)
     app.state.launch_queue = LaunchQueue(app.state.launcher, services.repo.mark_launched, services.repo.mark_launch_failed,
-                                         claim=services.repo.claim_launch)
+                                         claim=services.repo.claim_launch,
+                                         partitions=PartitionRepository(settings.resolved_database_url))
     app.state.key_verifier = KeyVerifier(ApiKeyRepository(settings.resolved_database_url), settings.key_cache_s)
     app.state.limiter = make_limiter(settings.redis_url)
-    app.state.metrics = ApiMetrics(settings.resolved_database_url)
+    app.state.metrics = ApiMetrics(settings.resolved_database_url, prices=settings.vendor_prices)
     if not settings.auth_enabled:
         log.warning("AUTHENTICATION IS DISABLED (VIDASSETS_AUTH_ENABLED=false): every request is served as "
                     "tenant %r. Never run like this where anyone else can reach the API.", settings.default_tenant)
@@ -59,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(actions.router)
     app.include_router(artefacts.router)
     app.include_router(rerender.router)
+    app.include_router(partitions.router)
     app.include_router(health.router)
+    app.include_router(vendor_webhooks.router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

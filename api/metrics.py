@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from vidassets.providers.usage import PriceTable
 from vidassets.storage.stats import read_stats
+from vidassets.storage.vendor_jobs import VendorJobRepository
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -66,8 +68,33 @@ class StoreCollector:
         return [executions, queue, jobs, duration, completed, provider_errors, cache_hits, webhooks]
 
 
+class VendorUsageCollector(StoreCollector):
+    """Vendor jobs that billed, the seconds vendors bill by, and their cost where a price is
+    configured, per vendor and model, from the vendor-job ledger (every run worker writes there)."""
+
+    def __init__(self, db_url: str, prices: PriceTable, ttl_s: float = 5.0):
+        super().__init__(db_url, ttl_s)
+        self.prices = prices
+
+    def _read(self) -> list[Metric]:
+        labels = ["vendor", "model"]
+        jobs = CounterMetricFamily("vidassets_vendor_jobs", "Vendor jobs that billed (succeeded or reported usage)",
+                                   labels=labels)
+        seconds = CounterMetricFamily("vidassets_vendor_seconds", "Seconds vendors bill by (predict / inference "
+                                      "time, seconds of video)", labels=labels)
+        cost = CounterMetricFamily("vidassets_vendor_cost_usd", "Cost of vendor jobs with a configured price (USD)",
+                                   labels=labels)
+        for vendor, model, n, total, with_seconds in VendorJobRepository(self.db_url).usage_totals():
+            jobs.add_metric([vendor, model], n)
+            seconds.add_metric([vendor, model], total)
+            known = self.prices.cost(vendor, model, total if with_seconds else None, jobs=n)
+            if known is not None:
+                cost.add_metric([vendor, model], known)
+        return [jobs, seconds, cost]
+
+
 class ApiMetrics:
-    def __init__(self, db_url: str):
+    def __init__(self, db_url: str, prices: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None):
         self.registry = CollectorRegistry()
         self.requests = Counter("vidassets_http_requests", "HTTP requests", ["method", "route", "status"],
                                 registry=self.registry)
@@ -76,6 +103,7 @@ class ApiMetrics:
         self.rate_limited = Counter("vidassets_rate_limit_rejections", "Requests refused by the rate limiter",
                                     registry=self.registry)
         self.registry.register(StoreCollector(db_url))
+        self.registry.register(VendorUsageCollector(db_url, PriceTable(prices)))
         # Labelled children looked up once per (method, route, status): ``labels()`` validates and
         # locks on every call, a measurable share of a status request.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import re
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vidassets.logs import log_context
+from vidassets.logs import clip, log_context
 
 if TYPE_CHECKING:
     from api.metrics import ApiMetrics
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# One line per request (docs/OPERATIONS.md, "Log lines"); uvicorn's access log is off (vidassets.logs).
+REQUEST_LOG = logging.getLogger("vidassets.request")
+MAX_PATH_CHARS = 512
+MAX_USER_AGENT_CHARS = 256
+MAX_QUERY_NAMES = 20
 
 
 class BodySizeLimit:
@@ -111,5 +117,41 @@ class RequestContext:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                self.metrics.observe(scope["method"], route, status[0], time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                template = getattr(scope.get("route"), "path", None)
+                self.metrics.observe(scope["method"], template or "unmatched", status[0], elapsed)
+                level = logging.ERROR if status[0] >= 500 else logging.INFO
+                if REQUEST_LOG.isEnabledFor(level):
+                    log_request(scope, headers, template, status[0], elapsed, request_id, level)
+
+
+def log_request(scope: Scope, headers: dict[bytes, bytes], template: str | None, status: int, elapsed_s: float,
+                request_id: str, level: int) -> None:
+    """The request's line. Built from the scope in hand (no I/O): the raw path and the user agent
+    are the client's text, so they are clipped here and escaped by the formatter; of the query
+    string only parameter names are kept (values can be credentials: artefact URL signatures)."""
+    state = scope.get("state") or {}
+    fields: dict[str, Any] = {
+        "event": "http.request", "method": scope["method"], "route": template,
+        "path": clip(scope.get("path", ""), MAX_PATH_CHARS), "status": status,
+        "duration_ms": round(elapsed_s * 1000, 2), "request_id": request_id,
+        "user_agent": clip(headers.get(b"user-agent", b"").decode("latin-1"), MAX_USER_AGENT_CHARS),
+    }
+    query = scope.get("query_string")
+    if query:
+        fields["query_params"] = query_names(query)
+    tenant = state.get("tenant_id")
+    if tenant is not None:
+        fields["tenant_id"], fields["key_id"] = tenant, state.get("key_id")
+    # makeRecord + handle: the public Logger API without the caller lookup (a stack walk) that
+    # .info() does for file and line fields this line never prints.
+    record = REQUEST_LOG.makeRecord(REQUEST_LOG.name, level, __file__, 0, "%s %s %d %.1fms",
+                                    (scope["method"], template or fields["path"], status, elapsed_s * 1000),
+                                    None, extra={"fields": fields})
+    REQUEST_LOG.handle(record)
+
+
+def query_names(query: bytes) -> list[str]:
+    """The names of a query string's parameters, in order, without their values."""
+    names = [part.partition(b"=")[0].decode("latin-1") for part in query.split(b"&", MAX_QUERY_NAMES)[:MAX_QUERY_NAMES]]
+    return [clip(name, 64) for name in names if name]

@@ -24,6 +24,28 @@ class ExecutionAccepted(BaseModel):
     statusUrl: str
 
 
+class VendorJobUsage(BaseModel):
+    """One paid job a vendor ran for a plan job (one per vendor attempt), and what it used."""
+
+    vendor: str
+    model: str
+    status: str = Field(description="The ledger's word: creating, submitted, succeeded, failed, canceled ...")
+    attempt: int
+    billedSeconds: float | None = Field(default=None, description="What the vendor bills by: predict time "
+                                        "(Replicate), inference time (fal), seconds of video (Google)")
+    costUsd: float | None = Field(default=None, description="From the server's price table; absent when unpriced")
+    usage: dict[str, Any] | None = Field(default=None, description="The vendor's own figures, as reported")
+
+
+class UsageTotals(BaseModel):
+    """An execution's vendor usage in all."""
+
+    vendorJobs: int
+    billedSeconds: float
+    costUsd: float | None = Field(default=None, description="Sum over priced vendor jobs; absent when none is priced")
+    unpricedJobs: int = Field(description="Vendor jobs whose cost is unknown (no price, or no usage reported)")
+
+
 class JobPublic(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
@@ -37,6 +59,7 @@ class JobPublic(BaseModel):
     errorCode: str | None = None
     startedAt: dt.datetime | None = None
     completedAt: dt.datetime | None = None
+    vendorJobs: list[VendorJobUsage] = Field(default_factory=list, description="Paid vendor jobs it ran")
 
 
 class ExecutionResult(BaseModel):
@@ -66,6 +89,9 @@ class ExecutionPublic(BaseModel):
     createdAt: dt.datetime
     startedAt: dt.datetime | None = None
     completedAt: dt.datetime | None = None
+    usage: UsageTotals | None = Field(default=None, description="Vendor usage and cost; absent without vendor jobs")
+    landing: list[str] = Field(default_factory=list, description="Jobs still rendering after the result landed: "
+                               "the root outputs render first, intermediates land right after (docs/PLANS.md)")
 
 
 class ExecutionSummary(BaseModel):
@@ -135,3 +161,14 @@ class RerenderAccepted(BaseModel):
     kinds: list[str]
     backfills: list[str]
     reasons: dict[str, str] = Field(description="executionId/jobId -> why it is stale")
+
+
+class PartitionPublic(BaseModel):
+    """Whether an execution is a partition in Dagster now (docs/DEPLOYMENT.md, "Retention of
+    partitions"). Archived executions keep their status, results and artefacts here."""
+
+    id: str
+    inDagster: bool = Field(description="False when the retention window archived it (no Dagster partition)")
+    partitionAt: dt.datetime | None = Field(default=None, description="When it was added or last brought back")
+    archivedAt: dt.datetime | None = Field(default=None, description="When its partition was removed")
+    restored: bool = Field(default=False, description="This request brought it back")

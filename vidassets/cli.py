@@ -1,4 +1,4 @@
-"""``vidassets`` command line: migrate, run the embedded stack, run the demo."""
+"""``vidassets`` command line: migrate, run the embedded stack, run the demo, keys, re-render, restore."""
 
 from __future__ import annotations
 
@@ -78,6 +78,28 @@ def cmd_rerender(args: argparse.Namespace) -> int:
         return 0
     for backfill in launch_rerender(DagsterLauncher(settings), plan, origin="cli"):
         print(f"launched backfill {backfill}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Bring executions the retention window archived back as Dagster partitions."""
+    from vidassets.runs.launch import DagsterLauncher, LaunchError
+    from vidassets.runs.restore import restore
+    from vidassets.storage.partition_repo import PartitionRepository
+
+    settings = get_settings()
+    repo = PartitionRepository(settings.resolved_database_url)
+    missing = [e for e in args.execution_id if repo.state(e, args.tenant) is None]
+    if missing:
+        print(f"not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        done = restore(DagsterLauncher(settings), list(args.execution_id), partitions=repo)
+    except LaunchError as exc:
+        print(f"Dagster is unavailable: {exc}", file=sys.stderr)
+        return 1
+    for execution_id in done.execution_ids:
+        print(f"{execution_id}: {'restored' if execution_id in done.were_archived else 'already in Dagster'}")
     return 0
 
 
@@ -176,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     rerender.add_argument("--tenant", default=None, help="only this tenant's executions")
     rerender.add_argument("--dry-run", action="store_true")
     rerender.set_defaults(func=cmd_rerender)
+    restore = sub.add_parser("restore", help="bring archived executions back as Dagster partitions")
+    restore.add_argument("execution_id", nargs="+")
+    restore.add_argument("--tenant", default=None, help="only if they belong to this tenant")
+    restore.set_defaults(func=cmd_restore)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

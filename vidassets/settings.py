@@ -10,6 +10,8 @@ tests can change the environment and call ``get_settings.cache_clear()``.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import os
 from pathlib import Path
@@ -77,6 +79,13 @@ class Settings(BaseSettings):
     ffmpeg_preset: str | None = None
     ffmpeg_crf: int | None = Field(default=None, ge=0, le=51)
     ffmpeg_timeout: float | None = Field(default=None, gt=0)
+    # Rendering (docs/ARCHITECTURE.md, "Rendering"): ``fused`` encodes every artefact once from its
+    # stored sources, the plan's root outputs first; ``steps`` is the old one-encode-per-step path
+    # (kept so benches compare both). A graph longer than ``render_fuse_max_seconds`` of source
+    # media, or with more than ``render_fuse_max_inputs`` inputs, renders step by step instead.
+    render_mode: Literal["fused", "steps"] = "fused"
+    render_fuse_max_seconds: float = Field(default=1200.0, gt=0)
+    render_fuse_max_inputs: int = Field(default=24, ge=1, le=256)
     work_dir: Path | None = None
 
     # URL fetching (media imports, audio tracks, subtitle files).
@@ -110,7 +119,18 @@ class Settings(BaseSettings):
     vertex_base_url: str | None = None  # default: https://{vertex_location}-aiplatform.googleapis.com/v1
     vertex_project: str | None = None
     vertex_location: str = "us-central1"
-    google_access_token: SecretStr | None = None
+    google_access_token: SecretStr | None = None  # static, never renewed (it lapses within the hour)
+    # Google (docs/providers.md, "Google credentials"): Vertex with a service-account key file, or
+    # Application Default Credentials, whose tokens are renewed ahead of expiry and after a 401; the
+    # Gemini API with an API key when no Vertex credential is set (or a caller's key is an API key).
+    # Base URLs are configurable for proxies and tests.
+    google_credentials_file: Path | None = None
+    google_use_adc: bool = False
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
+    gcs_base_url: str = "https://storage.googleapis.com"
+    # Inputs to vendors (docs/providers.md, "Inputs to vendors"): fal's storage API for uploads.
+    fal_storage_url: str = "https://rest.fal.ai"
     provider_poll_interval_s: float = 2.0
     provider_timeout_s: float = 900.0
     provider_max_retries: int = 5
@@ -118,6 +138,27 @@ class Settings(BaseSettings):
     provider_rate_limits: dict[str, int] = Field(default_factory=lambda: {"replicate": 60, "fal": 60, "google-cloud": 30})
     # Concurrent calls per provider across all run workers (Redis leases or local file locks).
     provider_concurrency: dict[str, int] = Field(default_factory=lambda: {"replicate": 4, "fal": 4, "google-cloud": 2})
+    # Vendor-job ledger (docs/providers.md): how long a claim to send a create holds without renewal
+    # (default: one request plus the longest Retry-After, with margin: 390 s), how long to wait
+    # before looking for a job whose create got no answer, and between looks at a create another
+    # live worker is sending.
+    vendor_claim_lease_s: float | None = Field(default=None, gt=0)
+    vendor_lookup_settle_s: float = Field(default=5.0, ge=0)
+    vendor_ledger_wait_s: float = Field(default=1.0, gt=0)
+    # Vendor webhooks in (docs/providers.md, "Webhooks setup"). The public base URL vendors can
+    # reach this API at; unset: no webhooks, polling only. Replicate deliveries are verified with
+    # the account's signing secret (whsec_...), fal's with the ED25519 keys of its JWKS.
+    vendor_webhook_base_url: str | None = None
+    replicate_webhook_secret: SecretStr | None = None
+    fal_webhook_jwks_url: str = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+    vendor_webhook_tolerance_s: float = Field(default=300.0, gt=0)  # a delivery's timestamp, either way
+    # With webhooks, polling is the slow fallback: its interval grows up to this; the ledger row
+    # (where a delivery lands) is read every vendor_ledger_check_s meanwhile.
+    vendor_webhook_poll_max_interval_s: float = Field(default=60.0, gt=0)
+    vendor_ledger_check_s: float = Field(default=1.0, gt=0)
+    # Prices for costs (docs/providers.md, "Costs"): {"replicate": {"owner/model": {"per_second": 0.1}},
+    # "fal": {"*": {"per_job": 0.5}}}; a vendor job with no price has no cost (never guessed).
+    vendor_prices: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)
     # Result cache time-to-live (Redis); the durable record lives in the database.
     cache_ttl_s: int = 7 * 24 * 3600
 
@@ -128,12 +169,40 @@ class Settings(BaseSettings):
                                                                "lipsynced", "subtitled"])
     rerender_window: str = "7d"
 
+    # Bounded partitions (docs/DEPLOYMENT.md, "Retention of partitions"): Dagster keeps a partition
+    # only for executions in a window, the newest ``partition_retention_max`` brought in within
+    # ``partition_retention_days``; older ones leave the Dagster instance (their records, artefacts
+    # and lineage stay here) and come back on demand. ``prune_partitions`` removes at most
+    # ``partition_prune_batch`` per tick; 0 days or 0 max turns that limit off.
+    partition_retention_days: float = Field(default=14.0, ge=0)
+    partition_retention_max: int = Field(default=5_000, ge=0)
+    partition_prune_batch: int = Field(default=2_000, ge=1, le=100_000)
+    partition_prune_interval_s: int = Field(default=30, ge=1)
+
     log_level: str = "INFO"
+    # ``json``: one JSON object per line (the fields are in docs/OPERATIONS.md); ``text``: plain lines.
+    log_format: Literal["json", "text"] = "json"
 
     @field_validator("public_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("vendor_webhook_base_url")
+    @classmethod
+    def _strip_webhook_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
+
+    @field_validator("replicate_webhook_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """Replicate's signing secret is ``whsec_`` + base64: checked at start-up, not at the first delivery."""
+        if value is not None:
+            try:
+                base64.b64decode(value.get_secret_value().removeprefix("whsec_"), validate=True)
+            except binascii.Error:
+                raise ValueError("must be whsec_ followed by base64 (GET /v1/webhooks/default/secret)") from None
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,13 +10,16 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.deps import LaunchQueueDep, ServicesDep, TenantDep, db_read
 from api.errors import ApiError
-from api.presenters import execution_public, execution_summary
+from api.presenters import execution_public, execution_summary, vendor_usage
 from api.schemas import ErrorResponse, ExecutionAccepted, ExecutionPublic, ExecutionsPublic, ExecutionStatus
 from vidassets.plan import PlanCreate
 from vidassets.plan.models import EXECUTION_ID_PATTERN
+from vidassets.providers.usage import PriceTable
 from vidassets.runs.submit import SubmissionError, accept
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionRow
+from vidassets.storage.repo import ExecutionView
+from vidassets.storage.vendor_jobs import VendorJobRepository, VendorUsage
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["executions"])
@@ -66,14 +69,23 @@ def load_execution(services: Services, execution_id: str, tenant: str) -> Execut
     return row
 
 
+def status_rows(services: Services, execution_id: str, tenant: str) -> tuple[ExecutionView | None, list[VendorUsage]]:
+    """An execution and its vendor jobs, in one database hop (the status path is the hottest)."""
+    view = services.repo.view(execution_id, tenant)
+    return view, vendor_usage(VendorJobRepository(services.repo.db_url), view) if view is not None else []
+
+
 @router.get("/api/execute/{execution_id}/status", response_model=ExecutionPublic, responses=_ERRORS,
             summary="Status of an execution (what the SDK polls)")
 async def execution_status(execution_id: str, services: ServicesDep, tenant: TenantDep) -> Response:
-    view = await db_read(services, services.repo.view, execution_id, tenant) if EXECUTION_ID.match(execution_id) else None
+    view, vendor_jobs = await db_read(services, status_rows, services, execution_id, tenant) \
+        if EXECUTION_ID.match(execution_id) else (None, [])
     if view is None:
         raise ApiError(404, f"execution {execution_id!r} not found", "not_found")
+    prices = PriceTable(services.settings.vendor_prices) if vendor_jobs else None
     # Serialised once here (the response model above documents it) rather than validated twice.
-    return Response(execution_public(view, services.store).model_dump_json(), media_type="application/json")
+    return Response(execution_public(view, services.store, vendor_jobs, prices).model_dump_json(),
+                    media_type="application/json")
 
 
 @router.get("/api/execute/{execution_id}", response_model=ExecutionPublic, responses=_ERRORS,

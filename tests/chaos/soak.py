@@ -119,8 +119,9 @@ def main() -> int:
     final: Counter[str] = Counter()
     while pending and time.monotonic() < deadline:
         for eid in list(pending):
-            status = client.get(f"/api/execute/{eid}/status").json()["status"]
-            if status in ("completed", "failed", "cancelled"):
+            body = client.get(f"/api/execute/{eid}/status").json()
+            status = body["status"]
+            if status in ("completed", "failed", "cancelled") and not body.get("landing"):  # intermediates too
                 final[status] += 1
                 pending.discard(eid)
         time.sleep(2)

@@ -108,6 +108,7 @@ def test_asset_checks_pass_on_good_output_and_fail_on_a_broken_one(settings_in_e
         return JobOutput(out)
 
     monkeypatch.setattr(OperationRunner, "_reframe", broken_reframe)
+    monkeypatch.setenv("VIDASSETS_RENDER_MODE", "steps")  # the one-step-at-a-time renderer is the broken one
     plan = five_op_plan(f"{media_url}/voice.m4a")
     plan["executionPlan"]["jobs"][0]["params"]["seed"] = 99  # not served from the result cache
     bad = submit(services, plan)

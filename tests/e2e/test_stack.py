@@ -55,7 +55,8 @@ def wait_terminal(api: httpx.Client, eid: str, timeout_s: float = 240) -> dict[s
     while time.monotonic() < deadline:
         status = api.get(f"/api/execute/{eid}/status").json()
         seen.append(status["status"])
-        if status["status"] in ("completed", "failed", "cancelled"):
+        # The result lands first (``completed``); intermediates still rendering are in ``landing``.
+        if status["status"] in ("completed", "failed", "cancelled") and not status.get("landing"):
             status["_seen"] = seen
             return status
         time.sleep(0.5)

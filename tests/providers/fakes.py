@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.providers.fake_hooks import Deliverer, FalSigner, Sent, dumps, replicate_secret, standard_headers
 from vidassets.providers.http import HttpPolicy, Timing
 
 KEY = "r8_SeCrEtKeY0123456789abcdef"
@@ -208,6 +209,11 @@ class FakeReplicate(VendorFake):
         self.output: Any = None  # default: the served clip's URL
         self.page_size = 100
         self.predictions: dict[str, dict[str, Any]] = {}
+        # Webhooks: the account's signing secret; a prediction created with ``webhook`` gets a
+        # signed delivery of its final state when it completes (``complete``).
+        self.webhook_secret = replicate_secret()
+        self.hooks = Deliverer()
+        self.uploads = ReplicateFilesApi(self)  # POST /v1/files: inputs too large to inline
 
     @property
     def created(self) -> int:
@@ -221,6 +227,8 @@ class FakeReplicate(VendorFake):
                 "status": p["status"], "created_at": _utc(p["created_at"]), "urls": {"get": own, "cancel": f"{own}/cancel"}}
 
     def route(self, seen: Seen) -> Reply:
+        if seen.path.startswith("/v1/files"):
+            return self.uploads.route(seen)
         create = re.fullmatch(r"/v1/(?:models/([^/]+/[^/]+)/)?predictions", seen.path)
         if seen.method == "POST" and create:
             body = seen.body if isinstance(seen.body, dict) else {}
@@ -229,7 +237,9 @@ class FakeReplicate(VendorFake):
                 self.predictions[pid] = {"model": create.group(1) or "acme/versioned", "version": body.get("version", "v-latest"),
                                          "input": body.get("input"), "status": "starting",
                                          "created_at": dt.datetime.now(dt.UTC),
-                                         "cancel_after": seen.headers.get("cancel-after")}
+                                         "cancel_after": seen.headers.get("cancel-after"),
+                                         "webhook": body.get("webhook"), "events": body.get("webhook_events_filter"),
+                                         "done": False}
             self.made(pid)
             return Reply(201, self.prediction(pid))
         if seen.method == "GET" and seen.path == "/v1/predictions":
@@ -249,12 +259,30 @@ class FakeReplicate(VendorFake):
         answer = self.prediction(pid)
         if answer["status"] == "canceled":
             return Reply(200, answer)
-        if polls >= self.polls_needed:
-            output = self.output if self.output is not None else [self.file_url("out.mp4")]
-            return Reply(200, {**answer, "status": self.status, "error": self.error, "logs": "100%",
-                               "output": output if self.status == "succeeded" else None,
-                               "metrics": {"predict_time": 4.2, "total_time": 4.5}})
+        if polls >= self.polls_needed or self.predictions[pid]["done"]:
+            return Reply(200, self.final(pid))
         return Reply(200, {**answer, "status": "processing", "logs": f"step\n{polls * 30}%|###"})
+
+    def final(self, pid: str) -> dict[str, Any]:
+        """The prediction once it ended (as a poll or a webhook delivery shows it)."""
+        output = self.output if self.output is not None else [self.file_url("out.mp4")]
+        return {**self.prediction(pid), "status": self.status, "error": self.error, "logs": "100%",
+                "output": output if self.status == "succeeded" else None,
+                "metrics": {"predict_time": 4.2, "total_time": 4.5}}
+
+    def delivery(self, pid: str, **signing: Any) -> tuple[str, bytes, dict[str, str]]:
+        """The signed ``completed`` delivery of a prediction: URL, body, headers."""
+        body = dumps(self.final(pid))
+        return str(self.predictions[pid]["webhook"]), body, standard_headers(self.webhook_secret, body, **signing)
+
+    def complete(self, pid: str, *, deliver: bool = True) -> Sent | None:
+        """End the prediction now; deliver its webhook if it asked for one (``completed`` events)."""
+        with self.lock:
+            self.predictions[pid]["done"] = True
+            p = dict(self.predictions[pid])
+        if not deliver or not p["webhook"] or "completed" not in (p["events"] or ["completed"]):
+            return None
+        return self.hooks.post(*self.delivery(pid))
 
     def _list(self, seen: Seen) -> Reply:
         after = seen.query.get("created_after", [None])[0]
@@ -276,6 +304,14 @@ class FakeFal(VendorFake):
         super().__init__()
         self.result: Reply | None = None  # default: {"video": {"url": <served clip>}}
         self.submitted: dict[str, dict[str, Any]] = {}
+        # Webhooks: fal's signing key (its JWKS served at /.well-known/jwks.json); a request
+        # submitted with ``?fal_webhook=`` gets a signed delivery when it completes (``complete``).
+        self.signer = FalSigner()
+        self.hooks = Deliverer()
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.url}/.well-known/jwks.json"
 
     @property
     def created(self) -> int:
@@ -288,7 +324,7 @@ class FakeFal(VendorFake):
             app, rid, tail = match.groups()
             if tail == "/status" and seen.method == "GET":
                 polls = self.poll()
-                if polls >= self.polls_needed:
+                if polls >= self.polls_needed or self.submitted.get(rid, {}).get("done"):
                     return Reply(200, {"status": "COMPLETED", "request_id": rid, "metrics": {"inference_time": 2.5}})
                 if polls == 1:
                     return Reply(202, {"status": "IN_QUEUE", "queue_position": 2, "request_id": rid})
@@ -297,17 +333,36 @@ class FakeFal(VendorFake):
                 return Reply(202, {"status": "CANCELLATION_REQUESTED"})
             if tail is None and seen.method == "GET":
                 return self.result or Reply(200, {"video": {"url": self.file_url("out.mp4"), "content_type": "video/mp4"}})
+        if seen.method == "GET" and seen.path == "/.well-known/jwks.json":
+            return Reply(200, self.signer.jwks())
         if seen.method == "POST":
             app = "/".join(seen.path.strip("/").split("/")[:2])
             with self.lock:
                 rid = self.next_id("r")
                 self.submitted[rid] = {"path": seen.path, "body": seen.body,
-                                       "timeout": seen.headers.get("x-fal-request-timeout")}
+                                       "timeout": seen.headers.get("x-fal-request-timeout"),
+                                       "webhook": seen.query.get("fal_webhook", [None])[0], "done": False}
             self.made(rid)
             root = f"{self.url}/{app}/requests/{rid}"
             return Reply(200, {"request_id": rid, "status": "IN_QUEUE", "status_url": f"{root}/status",
                                "response_url": root, "cancel_url": f"{root}/cancel"})
         return super().route(seen)
+
+
+    def delivery(self, rid: str, **signing: Any) -> tuple[str, bytes, dict[str, str]]:
+        """The signed delivery of a completed request: URL, body, headers (as fal posts it)."""
+        body = dumps({"request_id": rid, "gateway_request_id": rid, "status": "OK",
+                      "payload": {"video": {"url": self.file_url("out.mp4"), "content_type": "video/mp4"}}})
+        return str(self.submitted[rid]["webhook"]), body, self.signer.headers(rid, body, **signing)
+
+    def complete(self, rid: str, *, deliver: bool = True) -> Sent | None:
+        """Finish the request now; post its webhook if it was submitted with one."""
+        with self.lock:
+            self.submitted[rid]["done"] = True
+            webhook = self.submitted[rid]["webhook"]
+        if not deliver or not webhook:
+            return None
+        return self.hooks.post(*self.delivery(rid))
 
 
 class FakeVertex(VendorFake):
@@ -368,3 +423,104 @@ def policy(**overrides: Any) -> HttpPolicy:
     return HttpPolicy(**{**values, **overrides})
 
 
+# -- vendors' file APIs (inputs too large to inline: vidassets/providers/uploads.py) -------------
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+def multipart(seen: Seen) -> dict[str, Part]:
+    """The parts of a ``multipart/form-data`` body, by field name (RFC 7578, as a vendor reads them)."""
+    found = re.search(r'boundary="?([^";]+)"?', seen.headers.get("content-type", ""))
+    raw = seen.body if isinstance(seen.body, bytes) else b""
+    parts: dict[str, Part] = {}
+    if found is None:
+        return parts
+    for chunk in raw.split(b"--" + found.group(1).encode())[1:-1]:
+        head, _, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.decode("utf-8", "replace").split("\r\n"):
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        disposition = headers.get("content-disposition", "")
+        field_name = re.search(r'\bname="([^"]*)"', disposition)
+        filename = re.search(r'\bfilename="([^"]*)"', disposition)
+        if field_name:
+            parts[field_name.group(1)] = Part(field_name.group(1), filename.group(1) if filename else None,
+                                              headers.get("content-type"), data.removesuffix(b"\r\n"))
+    return parts
+
+
+class ReplicateFilesApi:
+    """Replicate's Files API on the FakeReplicate: ``POST /v1/files`` (multipart ``content``, optional
+    ``metadata`` JSON) answers 201 with the file object and ``urls.get``; ``GET /v1/files/{id}``."""
+
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+        self.stored: dict[str, Part] = {}
+        self._ids = itertools.count(1)
+
+    def file(self, fid: str) -> dict[str, Any]:
+        part = self.stored[fid]
+        now = dt.datetime.now(dt.UTC)
+        return {"id": fid, "name": part.filename, "content_type": part.content_type, "size": len(part.data),
+                "etag": f"\"{fid}\"", "checksums": {}, "metadata": {}, "created_at": _utc(now),
+                "expires_at": _utc(now + dt.timedelta(days=1)), "urls": {"get": f"{self.server.url}/v1/files/{fid}"}}
+
+    def route(self, seen: Seen) -> Reply:
+        if seen.method == "POST" and seen.path == "/v1/files":
+            part = multipart(seen).get("content")
+            if part is None or not part.data:
+                return Reply(400, {"title": "Invalid request", "detail": "content is required"})
+            with self.server.lock:
+                fid = f"f{next(self._ids)}"
+                self.stored[fid] = part
+            return Reply(201, self.file(fid))
+        match = re.fullmatch(r"/v1/files/(f\d+)", seen.path)
+        if seen.method == "GET" and match and match.group(1) in self.stored:
+            return Reply(200, self.file(match.group(1)))
+        return Reply(404, {"detail": "Not found."})
+
+
+class FakeFalStorage(FakeServer):
+    """fal's storage upload: ``POST /storage/upload/initiate?storage_type=gcs`` (``Authorization: Key``,
+    ``{file_name, content_type}``) answers ``{upload_url, file_url}``; ``PUT`` the bytes to the signed
+    ``upload_url`` with that content type; ``file_url`` then serves them."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.pending: dict[str, tuple[str, str]] = {}  # upload id -> (declared content type, file name)
+        self.stored: dict[str, tuple[str, bytes]] = {}
+        self._ids = itertools.count(1)
+
+    def route(self, seen: Seen) -> Reply:
+        if seen.method == "POST" and seen.path == "/storage/upload/initiate":
+            if seen.headers.get("authorization") != f"Key {self.key}":
+                return Reply(401, {"detail": "Unauthorized"})
+            body = seen.body if isinstance(seen.body, dict) else {}
+            if seen.query.get("storage_type") != ["gcs"] or not body.get("content_type") or not body.get("file_name"):
+                return Reply(422, {"detail": [{"msg": "file_name and content_type are required"}]})
+            with self.lock:
+                uid = f"u{next(self._ids)}"
+                self.pending[uid] = (str(body["content_type"]), f"{uid}-{body['file_name']}")
+            return Reply(200, {"upload_url": f"{self.url}/upload/{uid}?X-Goog-Signature=s1g",
+                               "file_url": f"{self.url}/files/{uid}-{body['file_name']}"})
+        match = re.fullmatch(r"/upload/(u\d+)", seen.path)
+        if seen.method == "PUT" and match and match.group(1) in self.pending:
+            uid = match.group(1)
+            content_type, name = self.pending[uid]
+            if seen.headers.get("content-type") != content_type or "X-Goog-Signature" not in seen.query:
+                return Reply(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>")
+            data = seen.body if isinstance(seen.body, bytes) else json.dumps(seen.body).encode()
+            with self.lock:
+                del self.pending[uid]
+                self.stored[uid] = (content_type, data)
+                self.files[name] = data
+            return Reply(200, None)
+        return super().route(seen)

@@ -26,8 +26,8 @@ from vidassets.settings import Settings, get_settings
 def registry(settings: Settings) -> ProviderRegistry:
     """The production clients; only the waits before a lookup are short, to keep tests quick."""
     policy = HttpPolicy.from_settings(settings, lookup_settle_s=0.2, ledger_wait_s=0.1)
-    replicate = ReplicateProvider(base_url=settings.replicate_base_url, policy=policy)
-    fal = FalProvider(base_url=settings.fal_base_url, policy=policy)
+    replicate = ReplicateProvider(base_url=settings.replicate_base_url, api_key=settings.replicate_api_key, policy=policy)
+    fal = FalProvider(base_url=settings.fal_base_url, api_key=settings.fal_api_key, policy=policy)
     return ProviderRegistry({"local": LocalProvider(), "replicate": replicate, "fal": fal},
                             lip_sync={"replicate": replicate, "fal": fal}, transcribers={"replicate": replicate, "fal": fal})
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import pytest
 from tests.conftest import settings_env
 from tests.helpers import submit
 from tests.providers.fakes import FakeFal, FakeReplicate, FakeServer
+from tests.providers.hook_api import api_server, reserve_port, webhook_settings
 from vidassets.services import build_services
 from vidassets.storage.vendor_jobs import VendorJobRepository
 
@@ -160,3 +162,97 @@ def test_sigkill_at_each_point_creates_exactly_one_vendor_job(settings, vendors:
     assert job.status == "succeeded" and job.vendor_attempt == 1 and job.vendor_job_id in ("p1", "r1")
     if stage_name == "before-the-create-is-answered":
         assert "found by lookup" in str(job.evidence)  # Replicate: the dead worker's prediction, found again
+
+
+# -- with webhooks: the delivery arrives before, during and after a crash ------------------------
+
+
+def webhook_before_the_crash(server: Any, stage: Stage, hold: Stage) -> None:
+    """Delivered while the first worker polls (slowly): it wakes, polls, and is killed downloading."""
+    wait_for(lambda: server.polls >= 1, 60, "the first poll")
+    while_downloading(server, hold)
+    sent = server.complete(only_job(server))
+    assert sent is not None and sent.status == 200, sent
+
+
+def webhook_during_the_crash(server: Any, stage: Stage, hold: Stage) -> None:
+    """Killed while the create's answer is on its way; delivered while no worker runs."""
+    before_the_answer(server, hold)
+
+
+def webhook_after_the_crash(server: Any, stage: Stage, hold: Stage) -> None:
+    """Killed at its first poll; delivered while the resumed run polls (slowly)."""
+    at_first_poll(server, hold)
+
+
+HOOK_STAGES = {
+    "webhook-before-the-crash": webhook_before_the_crash,
+    "webhook-during-the-crash": webhook_during_the_crash,
+    "webhook-after-the-crash": webhook_after_the_crash,
+}
+
+
+def only_job(server: Any) -> str:
+    jobs = server.predictions if isinstance(server, FakeReplicate) else server.submitted
+    [job_id] = list(jobs)
+    return str(job_id)
+
+
+def wait_for(condition: Any, timeout_s: float, what: str) -> None:
+    end = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < end, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("stage_name", sorted(HOOK_STAGES))
+@pytest.mark.parametrize("vendor", ["replicate", "fal"])
+def test_sigkill_with_webhooks_creates_exactly_one_vendor_job(settings, vendors: dict[str, FakeServer],  # type: ignore[no-untyped-def]
+                                                              vendor: str, stage_name: str) -> None:
+    """Webhooks on (the real API receives the fake vendors' signed deliveries), polls 20 s apart:
+    whenever the delivery comes, the execution completes with one vendor job, woken by it (fal
+    too: the delivery names the request a dead worker queued)."""
+    server: Any = vendors[vendor]
+    server.polls_needed = 10**6  # only the vendor's completion (and its delivery) ends the job
+    sock = reserve_port()
+    settings = webhook_settings(settings, sock, vendors["replicate"], vendors["fal"],  # type: ignore[arg-type]
+                                replicate_api_key=KEY, fal_api_key=KEY, provider_poll_interval_s=20.0,
+                                vendor_ledger_check_s=0.05)
+    with api_server(settings, sock):
+        services = build_services(settings)
+        body = plan(vendor)
+        del body["providerApiKeys"]  # the server's keys: Replicate deliveries are signed for its account
+        eid = submit(services, body)
+        stage, hold = Stage(), Stage()
+        first = worker(settings, eid, "run-1")
+        try:
+            HOOK_STAGES[stage_name](server, stage, hold)
+            delivered = time.monotonic()
+            assert hold.reached.wait(60), "the worker never reached the stage"
+            if stage_name == "webhook-before-the-crash":  # woken at once, not at the next poll 20 s on
+                assert time.monotonic() - delivered < 10 and server.polls == 2
+            os.kill(first.pid, signal.SIGKILL)
+        finally:
+            first.wait(30)
+            disarm(server)
+            hold.release.set()
+        assert first.returncode == -signal.SIGKILL
+        if stage_name == "webhook-during-the-crash":
+            sent = server.complete(only_job(server))
+            assert sent is not None and sent.status == 200, sent
+        second = worker(settings, eid, "run-2")
+        if stage_name == "webhook-after-the-crash":
+            wait_for(lambda: server.polls >= 2, 60, "the resumed run's first poll")
+            sent = server.complete(only_job(server))
+            assert sent is not None and sent.status == 200, sent
+        delivered = time.monotonic()
+        outcome = finish(second)
+        assert time.monotonic() - delivered < 15  # woken by the delivery, not by the 20 s poll schedule
+
+    assert server.created == 1, f"{server.created} vendor jobs created"
+    assert outcome == {"status": "completed", "failures": {}}, outcome
+    [job] = VendorJobRepository(settings.resolved_database_url).for_execution(eid)
+    assert job.status == "succeeded" and job.vendor_attempt == 1 and job.vendor_job_id == only_job(server)
+    assert "webhook" in [e["event"] for e in job.evidence] and job.billed_seconds is not None
+    execution = services.repo.get(eid)
+    assert execution is not None and execution.status == "completed"

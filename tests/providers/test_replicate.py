@@ -39,7 +39,7 @@ def test_generate_polls_until_done_and_streams_the_output(replicate_server: Fake
 
     assert out.read_bytes() == clip_bytes
     assert result.provider == "replicate" and result.model == "acme/video-gen" and not result.offline
-    assert result.details == {"predictionId": "p1", "bytes": len(clip_bytes)}
+    assert result.details == {"predictionId": "p1", "bytes": len(clip_bytes), "billedSeconds": 4.2}  # predict_time
     create = replicate_server.seen("POST", r"/predictions$")[0]
     assert create.path == "/v1/models/acme/video-gen/predictions"
     assert create.headers["authorization"] == f"Bearer {KEY}"

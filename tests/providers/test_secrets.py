@@ -114,3 +114,20 @@ def test_output_urls_are_address_checked(tmp_path) -> None:  # type: ignore[no-u
                        timing=Timing(), cancel=threading.Event()) as session:
         with _pytest.raises(BlockedAddressError):
             session.download("http://169.254.169.254/latest/meta-data/", tmp_path / "out.mp4")
+
+
+def test_per_request_keys_stay_out_of_reprs() -> None:
+    """``providerApiKeys`` and a job's ``apiKey`` never show in the request model's or the
+    submission's repr (what a log line or a traceback would print); they are sealed apart
+    (``secrets_enc``) and the stored plan never holds them (tests/api/test_security.py)."""
+    from vidassets.plan import PlanCreate, normalize_request
+
+    keys = {"replicate": "r8_ReprSecret0001", "google-cloud": "AIzaReprSecret0002"}
+    body = PlanCreate.model_validate({"jobs": [{"id": "a", "type": "generate",
+                                                "params": {"prompt": "p", "apiKey": "fal_ReprSecret0003"}}],
+                                      "providerApiKeys": keys})
+    submission = normalize_request(body)
+    assert dict(submission.provider_keys) == keys and submission.job_keys == {"a": "fal_ReprSecret0003"}
+    for text in (repr(body), str(body)):
+        assert not any(key in text for key in keys.values())
+    assert "ReprSecret" not in repr(submission)

@@ -55,12 +55,20 @@ def test_https_output_is_downloaded(vertex_server: FakeVertex, fake_clock: FakeC
     assert out.read_bytes() == clip_bytes
 
 
-def test_gcs_output_needs_storage_config(vertex_server: FakeVertex, fake_clock: FakeClock, tmp_path: Path) -> None:
+def test_gcs_output_is_read_through_the_storage_json_api(vertex_server: FakeVertex, plain_server: FakeServer,
+                                                        fake_clock: FakeClock, tmp_path: Path, clip_bytes: bytes) -> None:
+    """A ``storageUri`` run answers ``gcsUri``: read with the same token from Cloud Storage (the
+    refreshing-credentials case is in test_google_auth.py)."""
     vertex_server.response = {"videos": [{"gcsUri": "gs://bucket/out/sample_0.mp4", "mimeType": "video/mp4"}]}
-    with pytest.raises(ProviderError) as info:
-        provider(vertex_server, fake_clock).generate(request(), out=tmp_path / "o.mp4", api_key=KEY,
-                                                     on_progress=lambda _: None, cancel=threading.Event())
-    assert "gcs output needs storageUri config" in str(info.value)
+    plain_server.fault("GET", r"^/storage/v1/b/", Reply(200, clip_bytes, {"content-type": "video/mp4"}))
+    p = provider(vertex_server, fake_clock)
+    p.gcs_base_url = plain_server.url
+    out = tmp_path / "o.mp4"
+    p.generate(request(), out=out, api_key=KEY, on_progress=lambda _: None, cancel=threading.Event())
+    assert out.read_bytes() == clip_bytes
+    (read,) = plain_server.requests
+    assert read.path == "/storage/v1/b/bucket/o/out%2Fsample_0.mp4" and read.query == {"alt": ["media"]}
+    assert read.headers["authorization"] == f"Bearer {KEY}"
 
 
 def test_safety_filter_is_content_policy(vertex_server: FakeVertex, fake_clock: FakeClock, tmp_path: Path) -> None:

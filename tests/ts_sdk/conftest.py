@@ -1,11 +1,16 @@
-"""Run the original TypeScript SDK (synthome ``@repo/ai-video-sdk`` at commit 6720e6a) unmodified.
+"""Run the TypeScript SDK unmodified: the original (synthome ``@repo/ai-video-sdk`` at 6720e6a)
+and today's (``@synthome/sdk`` at 1ac63f8), each an :class:`SdkVersion`.
 
 Licence rule: the SDK's code is never committed here, nor vendored by a script. At test time it is
 extracted from a local snapshot of ``synthome-dev/synthome`` (a bare git directory) into a
-temporary folder with ``git archive``; ``@repo/model-schemas`` (same repository) is linked into
-that folder's ``node_modules`` next to ``zod``, which comes from this harness's own
-``package.json`` / ``package-lock.json`` together with ``tsx``. Our driver scripts
-(``drivers/*.ts``) import the SDK's ``src/index.ts`` by path and are run with ``npx tsx``.
+temporary folder with ``git archive``; workspace packages it depends on (``@repo/model-schemas``
+for the original) are linked into that folder's ``node_modules`` next to ``zod``, which comes
+from this harness's own ``package.json`` / ``package-lock.json`` together with ``tsx``. Our
+driver scripts (``drivers/*.ts`` for the original, ``drivers_current/*.ts`` for today's) import
+the SDK's ``src/index.ts`` by path and are run with ``npx tsx``.
+
+One real stack (uvicorn + Dagster on the embedded default) and one set of fake vendors serve
+every SDK test of the session (:func:`stack`, :func:`vendors`).
 
 Where the snapshot is: ``$VIDASSETS_SYNTHOME_GIT``, else
 ``/work/.mirror/synthome-dev+synthome/repo``. Without it (or without node/npm) the tests skip with
@@ -18,22 +23,51 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tarfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.providers.fakes import FakeFal, FakeReplicate, FakeVertex
+from vidassets.stack import Stack, stack_env
+
 HARNESS = Path(__file__).resolve().parent
-SDK_COMMIT = "6720e6a"
-SDK_DIR = "packages/ai-video-sdk"
-SCHEMAS_DIR = "packages/model-schemas"
 DEFAULT_SNAPSHOT = Path("/work/.mirror/synthome-dev+synthome/repo")
 RESULT_MARK = "@@RESULT@@ "
-# Vendor keys the SDK's generateVideoAPI reads from the environment; never leak ours into drivers.
-_VENDOR_ENV = ("REPLICATE_API_KEY", "FAL_API_KEY", "GOOGLE_CLOUD_API_KEY")
+# Keys and endpoints the SDKs read from the environment; never leak ours into drivers.
+_VENDOR_ENV = ("REPLICATE_API_KEY", "FAL_API_KEY", "FAL_KEY", "GOOGLE_CLOUD_API_KEY", "SYNTHOME_API_KEY",
+               "SYNTHOME_API_URL")
+# What the harness's own package.json provides to every SDK version (tsx runs the drivers).
+HARNESS_PACKAGES = ("zod",)
+
+
+@dataclass(frozen=True)
+class SdkVersion:
+    """One SDK release in the synthome snapshot: where it is, what its manifest must say (the
+    dependencies are exactly what we wire: workspace packages linked from the same commit, the
+    rest from the harness's node_modules) and which folder holds its driver scripts."""
+
+    label: str
+    commit: str
+    package_dir: str
+    package_name: str
+    dependencies: dict[str, str]
+    drivers: str
+    workspace: dict[str, str] = field(default_factory=dict)  # package name -> dir in the snapshot
+
+
+ORIGINAL = SdkVersion("original", "6720e6a", "packages/ai-video-sdk", "@repo/ai-video-sdk",
+                      {"@repo/model-schemas": "*"}, "drivers", {"@repo/model-schemas": "packages/model-schemas"})
+# Today's SDK (issue 19): the snapshot's head when it was pinned; it depends on zod only.
+CURRENT = SdkVersion("current", "1ac63f8", "packages/synthome-sdk", "@synthome/sdk", {"zod": "^3.23.8"},
+                     "drivers_current")
+SDK_COMMIT, SDK_DIR = ORIGINAL.commit, ORIGINAL.package_dir  # the names older code imports
 
 
 def unavailable(reason: str) -> None:
@@ -58,10 +92,11 @@ class TsSdk:
 
     root: Path  # the temporary folder holding packages/ and node_modules/
     npx: str
+    version: SdkVersion = ORIGINAL
 
     @property
     def entry(self) -> Path:
-        return self.root / SDK_DIR / "src" / "index.ts"
+        return self.root / self.version.package_dir / "src" / "index.ts"
 
     def run(self, script: str, *, api_url: str, api_key: str, args: dict[str, Any] | None = None,
             timeout_s: float = 480) -> Any:
@@ -69,22 +104,24 @@ class TsSdk:
         env.update({"SYNTHOME_SDK_ENTRY": str(self.entry), "VIDASSETS_SDK_API_URL": api_url,
                     "VIDASSETS_SDK_API_KEY": api_key, "VIDASSETS_SDK_ARGS": json.dumps(args or {}),
                     "NO_COLOR": "1"})
+        driver = f"{self.version.drivers}/{script}"
         try:
-            proc = subprocess.run([self.npx, "--no", "--", "tsx", f"drivers/{script}"], cwd=HARNESS, env=env,
+            proc = subprocess.run([self.npx, "--no", "--", "tsx", driver], cwd=HARNESS, env=env,
                                   capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
-            raise AssertionError(f"driver {script} did not finish in {timeout_s}s\nstdout:\n{exc.stdout}\n"
+            raise AssertionError(f"driver {driver} did not finish in {timeout_s}s\nstdout:\n{exc.stdout}\n"
                                  f"stderr:\n{exc.stderr}") from None
         lines = [line for line in proc.stdout.splitlines() if line.startswith(RESULT_MARK)]
         if proc.returncode != 0 or not lines:
-            raise AssertionError(f"driver {script} exited {proc.returncode} without a result\n"
+            raise AssertionError(f"driver {driver} exited {proc.returncode} without a result\n"
                                  f"stdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}")
         return json.loads(lines[-1][len(RESULT_MARK):])
 
 
 def _ensure_harness_deps(npm: str) -> None:
     """``npm ci`` into the harness folder when ``.ci/run`` (or a developer) has not done it yet."""
-    if (HARNESS / "node_modules" / "tsx").is_dir() and (HARNESS / "node_modules" / "zod").is_dir():
+    if (HARNESS / "node_modules" / "tsx").is_dir() and all((HARNESS / "node_modules" / p).is_dir()
+                                                         for p in HARNESS_PACKAGES):
         return
     proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HARNESS, capture_output=True, text=True,
                           timeout=600)
@@ -92,8 +129,17 @@ def _ensure_harness_deps(npm: str) -> None:
         unavailable(f"npm ci in {HARNESS} failed:\n{proc.stderr[-2000:]}")
 
 
+@dataclass(frozen=True)
+class Toolchain:
+    npm: str
+    npx: str
+    snapshot: Path
+
+
 @pytest.fixture(scope="session")
-def ts_sdk(tmp_path_factory: pytest.TempPathFactory) -> TsSdk:
+def sdk_toolchain() -> Toolchain:
+    """node >= 18, npm, npx, git and the synthome snapshot: what every SDK version needs (checked
+    before any stack starts, so a machine without them skips - or fails under CI - at once)."""
     node, npm, npx = shutil.which("node"), shutil.which("npm"), shutil.which("npx")
     if not (node and npm and npx):
         unavailable("node, npm and npx are needed to run the TypeScript SDK")
@@ -106,27 +152,47 @@ def ts_sdk(tmp_path_factory: pytest.TempPathFactory) -> TsSdk:
     if not snapshot.exists():
         unavailable(f"synthome snapshot not found at {snapshot} (set VIDASSETS_SYNTHOME_GIT to a clone or bare "
                     f"git dir of synthome-dev/synthome)")
-    try:
-        _git(snapshot, "cat-file", "-e", f"{SDK_COMMIT}^{{commit}}")
-    except subprocess.CalledProcessError:
-        unavailable(f"commit {SDK_COMMIT} is not in the synthome snapshot at {snapshot}")
+    _ensure_harness_deps(npm)  # type: ignore[arg-type]
+    return Toolchain(npm=npm, npx=npx, snapshot=snapshot)  # type: ignore[arg-type]
 
-    root = tmp_path_factory.mktemp("synthome")
-    archive = _git(snapshot, "archive", "--format=tar", SDK_COMMIT, SDK_DIR, SCHEMAS_DIR, binary=True)
+
+def extract_sdk(version: SdkVersion, tools: Toolchain, root: Path) -> TsSdk:
+    """``git archive`` the SDK (and its workspace packages) at the pinned commit into ``root`` and
+    wire its dependencies, after checking its manifest says what we wire."""
+    try:
+        _git(tools.snapshot, "cat-file", "-e", f"{version.commit}^{{commit}}")
+    except subprocess.CalledProcessError:
+        unavailable(f"commit {version.commit} is not in the synthome snapshot at {tools.snapshot}")
+    archive = _git(tools.snapshot, "archive", "--format=tar", version.commit, version.package_dir,
+                   *version.workspace.values(), binary=True)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(root, filter="data")
-    manifest = json.loads((root / SDK_DIR / "package.json").read_text())
-    assert manifest["name"] == "@repo/ai-video-sdk", manifest
-    assert manifest["dependencies"] == {"@repo/model-schemas": "*"}, manifest  # what we wire below
-    schemas = json.loads((root / SCHEMAS_DIR / "package.json").read_text())
-    assert schemas["name"] == "@repo/model-schemas" and set(schemas["dependencies"]) == {"zod"}, schemas
-
-    _ensure_harness_deps(npm)
+    manifest = json.loads((root / version.package_dir / "package.json").read_text())
+    assert manifest["name"] == version.package_name, manifest
+    assert manifest.get("dependencies") == version.dependencies, manifest  # what we wire below
     modules = root / "node_modules"
-    (modules / "@repo").mkdir(parents=True)
-    (modules / "@repo" / "model-schemas").symlink_to(Path("..", "..", SCHEMAS_DIR), target_is_directory=True)
-    (modules / "zod").symlink_to(HARNESS / "node_modules" / "zod", target_is_directory=True)
-    return TsSdk(root=root, npx=npx)
+    for name, folder in version.workspace.items():
+        package = json.loads((root / folder / "package.json").read_text())
+        assert package["name"] == name and set(package.get("dependencies", {})) <= set(HARNESS_PACKAGES), package
+        (modules / name).parent.mkdir(parents=True, exist_ok=True)
+        (modules / name).symlink_to(Path(*[".."] * name.count("/"), "..", folder), target_is_directory=True)
+    for name in HARNESS_PACKAGES:
+        modules.mkdir(exist_ok=True)
+        (modules / name).symlink_to(HARNESS / "node_modules" / name, target_is_directory=True)
+    assert set(version.dependencies) <= {*version.workspace, *HARNESS_PACKAGES}, version
+    return TsSdk(root=root, npx=tools.npx, version=version)
+
+
+@pytest.fixture(scope="session")
+def ts_sdk(sdk_toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> TsSdk:
+    """The original SDK (``@repo/ai-video-sdk`` at 6720e6a)."""
+    return extract_sdk(ORIGINAL, sdk_toolchain, tmp_path_factory.mktemp("synthome"))
+
+
+@pytest.fixture(scope="session")
+def ts_sdk_current(sdk_toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory) -> TsSdk:
+    """Today's SDK (``@synthome/sdk`` 0.7.1 at 1ac63f8)."""
+    return extract_sdk(CURRENT, sdk_toolchain, tmp_path_factory.mktemp("synthome-current"))
 
 
 @pytest.fixture(scope="session")
@@ -146,4 +212,93 @@ def sdk_media(media_dir: Path) -> dict[str, str]:
             media.run_ffmpeg(["-i", str(raw), "-ar", "48000", "-ac", "1", "-c:a", "aac",
                               str(media_dir / f"speech_{lang}.m4a")], timeout=60)
             files[f"speech_{lang}"] = f"speech_{lang}.m4a"
+        # the English speech on a picture: a video to caption by URL (today's SDK's captions())
+        media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360:rate=24:duration=2.5", "-i",
+                          str(media_dir / "speech_en_raw.wav"), "-map", "0:v", "-map", "1:a", "-c:v", "libx264",
+                          "-pix_fmt", "yuv420p", "-c:a", "aac", "-ar", "48000", "-t", "2.5",
+                          str(media_dir / "speech_en.mp4")], timeout=60)
+        files["speechVideo_en"] = "speech_en.mp4"
     return files
+
+
+# -- one stack and one set of fake vendors for every SDK test of the session ----------------------
+
+VENDOR_KEYS = {"replicate": "r8_sdk_key_0123456789", "fal": "fal_sdk_key_0123456789", "google": "ya29.sdk-token"}
+#: What the fake Whisper on Replicate hears in every file it is sent (timed words, as the
+#: ``openai/whisper`` model returns them with ``word_timestamps``: segments holding words).
+FAKE_WHISPER_WORDS = [("Hello", 0.2, 0.6), ("from", 0.6, 0.9), ("the", 0.9, 1.0), ("vendor", 1.0, 1.7)]
+
+
+class WhisperReplicate(FakeReplicate):
+    """Replicate's predictions API where a Whisper prediction (input ``audio``, as Replicate's
+    Whisper models take it) ends with Whisper's output shape; every other model returns the clip."""
+
+    def final(self, pid: str) -> dict[str, Any]:
+        answer = super().final(pid)
+        sent = self.predictions[pid]["input"] or {}
+        if answer["status"] == "succeeded" and isinstance(sent, dict) and "audio" in sent:
+            words = [{"word": w, "start": s, "end": e} for w, s, e in FAKE_WHISPER_WORDS]
+            text = " ".join(w for w, _, _ in FAKE_WHISPER_WORDS)
+            answer["output"] = {"detected_language": "english", "transcription": text,
+                                "segments": [{"id": 0, "start": 0.2, "end": 1.7, "text": text, "words": words}]}
+        return answer
+
+
+@dataclass
+class Vendors:
+    replicate: WhisperReplicate
+    fal: FakeFal
+    vertex: FakeVertex
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def vendors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vendors]:
+    from vidassets import media
+
+    clip = tmp_path_factory.mktemp("vendor") / "out.mp4"
+    media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1", "-f", "lavfi", "-i",
+                      "sine=frequency=300:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                      "-shortest", str(clip)], timeout=60)
+    v = Vendors(WhisperReplicate(), FakeFal(), FakeVertex())
+    for server in (v.replicate, v.fal, v.vertex):
+        server.files["out.mp4"] = clip.read_bytes()
+        server.polls_needed = 2
+    yield v
+    for server in (v.replicate, v.fal, v.vertex):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(sdk_toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory, vendors: Vendors) -> Iterator[Stack]:
+    # sdk_toolchain first: without node and the snapshot there is nothing to run, so no stack.
+    from tests.conftest import embedded_settings, settings_env
+    from tests.helpers import running_stack
+
+    data = tmp_path_factory.mktemp("stack") / "data"
+    api_port, dagster_port = _port(), _port()
+    settings = embedded_settings(
+        data, public_base_url=f"http://127.0.0.1:{api_port}",
+        dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0,
+        replicate_base_url=f"{vendors.replicate.url}/v1", fal_base_url=vendors.fal.url,
+        vertex_base_url=f"{vendors.vertex.url}/v1", vertex_project="proj", provider_poll_interval_s=0.2,
+    )
+    env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
+    for name in ("VIDASSETS_REPLICATE_API_KEY", "VIDASSETS_FAL_API_KEY", "VIDASSETS_GOOGLE_ACCESS_TOKEN"):
+        env.pop(name, None)  # the keys come from the SDK's model options, or there are none
+    with running_stack(settings, env, api_port=api_port, dagster_port=dagster_port, tenant="ts-sdk",
+                       log_dir=data / "logs") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    from tests.helpers import stack_client
+
+    with stack_client(stack) as client:
+        yield client

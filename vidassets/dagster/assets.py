@@ -100,6 +100,11 @@ def render_plan(context: dg.AssetExecutionContext, storage: StorageResource,
 def _finish(executor: PlanExecutor, execution_id: str, outcome: RunOutcome) -> None:
     """The execution's terminal state; a run whose execution did not complete fails in Dagster."""
     status = executor.finalize(execution_id, outcome)
+    if status == "completed" and outcome.failures:  # the result landed first; an intermediate did not
+        raise dg.Failure(description=f"execution {execution_id} completed, but intermediates failed: "
+                                     f"{outcome.error}", metadata={"execution_id": execution_id,
+                                                                   "status": status,
+                                                                   "error_code": outcome.error_code or ""})
     if status != "completed":
         raise dg.Failure(description=f"execution {execution_id} {status}: {outcome.error or 'see job errors'}",
                          metadata={"execution_id": execution_id, "status": status,
@@ -209,6 +214,10 @@ def materialization(done: KindDone, *, base_execution_id: str | None,
     costs = [float(r["details"]["costUsd"]) for r in results if (r.get("details") or {}).get("costUsd") is not None]
     if costs:
         metadata["provider_cost_usd"] = round(sum(costs), 4)
+    billed = [float(r["details"]["billedSeconds"]) for r in results
+              if (r.get("details") or {}).get("billedSeconds") is not None]
+    if billed:  # what the vendors bill by (predict / inference time, seconds of video): the ledger's usage
+        metadata["vendor_billed_s"] = round(sum(billed), 3)
     metadata["models"] = ", ".join(sorted({str(r.get("model")) for r in results if r.get("model")})) or "-"
     metadata["elapsed_s"] = round(sum(float(r.get("elapsedS") or 0.0) for r in results), 3)
     return dg.MaterializeResult(asset_key=done.kind.value, metadata=metadata,

@@ -129,6 +129,7 @@ def _process_init(**_: Any) -> None:
     A pool process outliving its worker (main process killed) would keep running a run that run
     monitoring declares lost and retries elsewhere: it ends itself instead."""
     global _instance
+    vidassets.dagster.worker.configure_run_worker_logging()
     threading.Thread(target=_parent_watch, args=(os.getppid(),), name="worker-watch", daemon=True).start()
     try:
         _instance = _open_instance()
@@ -171,7 +172,7 @@ app = create_app()
 
 # Import Dagster, the code location and the job once, in the worker's main process: every run's
 # pool process is forked with them loaded (see vidassets/dagster/worker.py).
-import vidassets.dagster.worker  # noqa: E402,F401
+import vidassets.dagster.worker  # noqa: E402
 
 #: What every run imports or loads on top of the code location (executor, storage, providers,
 #: the production storages and compute logs, an S3 client's service model): ~0.6 s of CPU per

@@ -15,9 +15,11 @@ import dagster as dg
 from vidassets.contract import RERENDER_SCHEDULE_NAME, rerender_tags
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.resources import StorageResource
+from vidassets.dagster.retention import restore_in_instance
 from vidassets.plan.operations import AssetKind
 from vidassets.runs.rerender import RerenderPlan, parse_since, plan_rerender
 from vidassets.settings import Settings
+from vidassets.storage.partition_repo import PartitionRepository
 
 ORIGIN = "schedule"
 
@@ -45,6 +47,12 @@ def build_rerender_schedule(settings: Settings) -> dg.ScheduleDefinition:
         if not plan.partitions:
             return dg.SkipReason("no stale outputs")
         context.log.info(f"re-rendering {', '.join(plan.kinds)} of {len(plan.partitions)} execution(s)")
+        # Stale outputs of executions outside the retention window: their partitions come back
+        # (and every target's time in the window restarts) before the runs are requested.
+        back = restore_in_instance(context.instance, PartitionRepository(storage.settings().resolved_database_url),
+                                   plan.partition_keys)
+        if back:
+            context.log.info(f"brought back {len(back)} archived execution(s) as partitions")
         return rerender_run_requests(plan)
 
     return rerender_stale_outputs

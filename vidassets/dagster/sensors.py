@@ -17,9 +17,10 @@ from vidassets.contract import PARTITION_TAG, PARTITIONS_DEF_NAME, WILL_RETRY_TA
 from vidassets.dagster.jobs import execute_plan_job
 from vidassets.dagster.partitions import executions_partitions
 from vidassets.dagster.resources import StorageResource
-from vidassets.runs.submit import ACTIVE, adopt_base_outputs
+from vidassets.runs.submit import ACTIVE, adopt_base_outputs, still_landing
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionRow
+from vidassets.storage.partition_repo import PartitionRepository
 from vidassets.webhooks.deliver import WebhookDeliverer
 from vidassets.webhooks.events import enqueue_event
 
@@ -45,7 +46,13 @@ def launch_unlaunched_executions(context: dg.SensorEvaluationContext, storage: S
             ids.append(row.id)
     if not ids:
         return dg.SensorResult(skip_reason="no unlaunched executions")
-    new = [i for i in ids if not context.instance.has_dynamic_partition(PARTITIONS_DEF_NAME, i)]
+    # Archived ones (a retry of an old execution) and the bases of variants come back into the
+    # retention window before their partitions are added (vidassets/dagster/retention.py).
+    partitions = PartitionRepository(services.settings.resolved_database_url)
+    bases = partitions.bases_of(ids)
+    partitions.mark_live(bases, touch=True)
+    partitions.mark_live(ids, touch=False)
+    new = [i for i in dict.fromkeys([*bases, *ids]) if not context.instance.has_dynamic_partition(PARTITIONS_DEF_NAME, i)]
     context.log.info(f"launching {len(ids)} execution(s) the API did not launch: {', '.join(ids)}")
     return dg.SensorResult(
         run_requests=[dg.RunRequest(run_key=i, partition_key=i, tags=launch_tags(i)) for i in ids],
@@ -60,6 +67,8 @@ def _base_ready(services: Services, row: ExecutionRow) -> bool:
     base = services.repo.get(row.base_execution_id or "")
     if base is None or base.status in ACTIVE:
         return False
+    if still_landing(base, services.settings.media_timeout_s):
+        return False  # its result landed, its intermediates are still landing: adopt them too
     if base.status != "completed":
         message = f"base execution {base.id} {base.status}; this variant builds on it"
         if services.repo.fail_if_active(row.id, "failed", message, "base_failed"):

@@ -14,3 +14,14 @@ from vidassets.dagster.definitions import defs
 
 # Resolving the job builds the repository (asset graph, job, checks) once, in the server.
 defs.resolve_job_def(JOB_NAME)
+
+
+def configure_run_worker_logging() -> None:
+    """Give vidassets' own loggers (status changes, vendor calls) the API's line format in a run
+    worker, whose logging otherwise belongs to Dagster: called once per worker process, after the
+    fork, by the embedded launcher's child and by each Celery pool process."""
+    from vidassets.logs import configure_worker_logging
+    from vidassets.settings import Settings
+
+    settings = Settings()
+    configure_worker_logging(settings.log_level, json_lines=settings.log_format == "json")

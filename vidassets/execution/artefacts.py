@@ -33,7 +33,9 @@ class ArtefactStep:
 
     def record(self, execution_id: str, job: ExecutionJobRow, output: JobOutput,
                inputs: Sequence[Mapping[str, Any]], workdir: Path) -> dict[str, Any]:
-        """Store ``output`` and return the job's result."""
+        """Store ``output`` and return the job's result. A fused render reports what its input
+        jobs' artefacts are (``output.inputs``): the checks and the lineage compare against those."""
+        inputs = output.inputs if output.inputs is not None else inputs
         info = media.probe(output.path)
         # Media from outside (imports, provider outputs) is decoded frame by frame; our own
         # ffmpeg renders are covered by the encoder's success and the probe's tail check.
@@ -51,7 +53,10 @@ class ArtefactStep:
             # What this artefact was made from: staleness (renderer bumped, input re-rendered) is
             # decided by comparing these with the current renderer and the inputs' current digests.
             "rendererVersion": RENDERER_VERSIONS[AssetKind(job.kind)],
-            "inputDigests": [str(r.get("digest")) for r in inputs],
+            # A fused render made before its input jobs landed knows no digests yet: none are recorded
+            # (nothing looks stale meanwhile) until the executor stamps them (see PlanExecutor).
+            "inputDigests": ([str(r.get("digest")) for r in inputs]
+                             if all(r.get("digest") is not None for r in inputs) else None),
             "decodable": decodable,
             "sheetKey": self._contact_sheet(info, key, workdir),
         }

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,6 +39,7 @@ from vidassets.execution.operations import OperationRunner
 from vidassets.execution.scheduler import Scheduler, Skipped
 from vidassets.plan.operations import ASSET_KINDS_IN_LINEAGE_ORDER, AssetKind
 from vidassets.providers.ledger import cancel_in_flight
+from vidassets.render.compiler import Recipe, compile_plan
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow
 from vidassets.webhooks.events import enqueue_event
@@ -68,6 +70,9 @@ class RunOutcome:
     mode: Mode
     failures: Mapping[str, JobFailure] = field(default_factory=dict)
     ran: tuple[str, ...] = ()
+    # The execution was marked ``completed`` once its root outputs were stored, before this run's
+    # intermediates landed (or in an earlier run): it stays completed whatever they do.
+    landed: bool = False
 
     @property
     def error(self) -> str | None:
@@ -96,18 +101,21 @@ class PlanExecutor:
                 mode: Mode = "resume") -> Iterator[KindDone | RunOutcome]:
         """Yields each kind as it completes, then the run's outcome (always last)."""
         row = self.repo.start_run(execution_id, run_id)
-        plan = _RunPlan(row, set(kinds) if kinds is not None else set(ASSET_KINDS_IN_LINEAGE_ORDER), mode)
+        plan = _RunPlan(row, set(kinds) if kinds is not None else set(ASSET_KINDS_IN_LINEAGE_ORDER), mode,
+                        fused=self.services.settings.render_mode == "fused")
         if mode == "rerender":
             self.repo.reset_jobs(execution_id, plan.to_run)
-        scheduler = Scheduler(plan.edges, plan.to_run, plan.results)
+        scheduler = Scheduler(plan.deps, plan.to_run, plan.results, after=plan.after)
         reporter = KindReporter(plan.members, plan.wanted_kinds())
         run = JobRun(execution_id, run_id, row.tenant_id, mode, self.services.box.open(row.secrets_enc) or {},
-                     threading.Event())
+                     threading.Event(), preset=str((row.plan or {}).get("renderPreset") or "standard"))
         ran: list[str] = []
+        landed = mode == "resume" and row.status == "completed" and bool(plan.to_run)
         self._record(execution_id, scheduler.unreachable({j: r.kind for j, r in plan.jobs.items()}))
 
         def report(final: bool = False) -> Iterator[KindDone]:
-            for kind in reporter.release(scheduler.done, set(scheduler.failures), final=final):
+            for kind in reporter.release(plan.reportable(scheduler.done, scheduler.failures), set(scheduler.failures),
+                                         final=final):
                 yield plan.kind_done(kind, ran)
 
         yield from report()
@@ -126,6 +134,8 @@ class PlanExecutor:
                             plan.results[jid] = outcome
                             scheduler.finished(jid)
                             ran.append(jid)
+                    if not landed and plan.landing(scheduler.done, scheduler.finished_all, run.cancel.is_set()):
+                        landed = self._land(execution_id, plan)
                     yield from report()
             except BaseException:
                 run.cancel.set()  # interrupted (run terminated, worker shutting down): stop ffmpeg now
@@ -135,7 +145,7 @@ class PlanExecutor:
             "cancelled" if run.cancel.is_set() else "failed" if scheduler.failures else "completed")
         if status == "cancelled":  # what a dead worker or a refused cancel left running at vendors
             cancel_in_flight(self.jobs.vendor_jobs, self.jobs.operations.providers, execution_id, run.secrets)
-        yield RunOutcome(status, mode, dict(scheduler.failures), tuple(ran))
+        yield RunOutcome(status, mode, dict(scheduler.failures), tuple(ran), landed=landed)
 
     def run_to_end(self, execution_id: str, run_id: str, **kwargs: Any) -> tuple[list[KindDone], RunOutcome]:
         """:meth:`execute` drained: the kinds it reported and its outcome."""
@@ -150,6 +160,9 @@ class PlanExecutor:
         ``execution.updated`` when a rematerialisation changed a finished execution's output."""
         row = self.repo.get(execution_id)
         assert row is not None
+        self._stamp_input_digests(row)
+        if outcome.landed:  # never taken back, not even by a cancel that stopped the intermediates
+            return self._intermediates_landed(row, outcome)
         status, error, code = _terminal_state(row, outcome)
         result = final_result(row.plan, {j.job_id: j.result for j in row.jobs if j.result})
         self.repo.finish(execution_id, status, error=error, error_code=code, result=result)
@@ -159,6 +172,39 @@ class PlanExecutor:
         else:
             enqueue_event(self.services, execution_id)
         return status
+
+    def _land(self, execution_id: str, plan: _RunPlan) -> bool:
+        """The root outputs are stored while intermediates still render: the execution is
+        ``completed`` now (its result, the ``execution.completed`` webhook); the status lists what
+        is still landing."""
+        row = self.repo.get(execution_id, with_jobs=False)
+        assert row is not None
+        self.repo.finish(execution_id, "completed", result=final_result(row.plan, plan.results))
+        enqueue_event(self.services, execution_id)
+        log.info("execution %s: result landed; %d intermediate(s) still rendering", execution_id,
+                 len([j for j in plan.to_run if j not in plan.results]))
+        return True
+
+    def _intermediates_landed(self, row: ExecutionRow, outcome: RunOutcome) -> str:
+        """After an early landing the execution stays ``completed``: its result was delivered (with
+        the one ``execution.completed`` webhook) and is not taken back. Intermediates appear in the
+        status's outputs as they land; one that failed is a failed job (the Dagster run fails, so
+        a retry renders it again) and never flips the execution."""
+        if outcome.failures:
+            log.warning("execution %s: completed, but %d intermediate(s) did not land: %s", row.id,
+                        len(outcome.failures), outcome.error)
+        return "completed"
+
+    def _stamp_input_digests(self, row: ExecutionRow) -> None:
+        """A fused job rendered before its input jobs records their digests once they exist (so
+        staleness compares like with like): it was made from the same sources and recipe."""
+        digests = {j.job_id: (j.result or {}).get("digest") for j in row.jobs if j.status == "completed"}
+        for job in row.jobs:
+            if job.status != "completed" or not job.result or job.result.get("inputDigests") is not None:
+                continue
+            current = [digests.get(d) for d in job.depends_on]
+            if all(d is not None for d in current):
+                self.repo.job_result(row.id, job.job_id, {**job.result, "inputDigests": [str(d) for d in current]})
 
     # -- scheduling loop ----------------------------------------------------------------------
 
@@ -170,8 +216,9 @@ class PlanExecutor:
             self._record(run.execution_id, scheduler.cancel())
             return
         for jid in scheduler.ready(self.max_workers - len(running)):
-            inputs = [plan.results[d] for d in plan.edges[jid]]
-            running[pool.submit(self.jobs.run, run, plan.jobs[jid], inputs)] = jid
+            inputs = [plan.results[d] for d in plan.deps[jid]]
+            running[pool.submit(self.jobs.run, run, plan.jobs[jid], inputs, plan.recipe(jid),
+                                plan.render.reasons.get(jid) if plan.render else None)] = jid
         if not running and not scheduler.finished_all:  # defensive: nothing can start them any more
             stuck = JobFailure("internal_error", "job could not be scheduled")
             self._record(run.execution_id, scheduler.cancel(stuck), status="failed")
@@ -202,10 +249,14 @@ class PlanExecutor:
 class _RunPlan:
     """One run's view of the plan: which jobs run, what is already done, what each kind holds."""
 
-    def __init__(self, row: ExecutionRow, selected: set[AssetKind], mode: Mode):
+    def __init__(self, row: ExecutionRow, selected: set[AssetKind], mode: Mode, *, fused: bool = True):
         self.jobs: dict[str, ExecutionJobRow] = {j.job_id: j for j in row.jobs}
-        self.edges = {j.job_id: tuple(j.depends_on) for j in row.jobs}
+        self.edges = {j.job_id: tuple(j.depends_on) for j in row.jobs}  # the plan's lineage
         self.roots = [r for r in row.plan.get("rootJobIds") or [] if r in self.jobs]
+        # What each job's render reads (fused: its sources) and the final-result-first order.
+        self.render = compile_plan(self.jobs, self.roots) if fused else None
+        self.deps = self.render.edges(self.edges) if self.render else dict(self.edges)
+        self.after = dict(self.render.after) if self.render else {}
         self.members = kind_members({j.job_id: AssetKind(j.kind) for j in row.jobs}, self.roots)
         self.selected = selected
         self.mode = mode
@@ -217,6 +268,27 @@ class _RunPlan:
         self.results: dict[str, dict[str, Any]] = {
             j.job_id: dict(j.result) for j in row.jobs
             if j.status == "completed" and j.result and j.job_id not in self.to_run}
+
+    def recipe(self, job_id: str) -> Recipe | None:
+        return self.render.recipes.get(job_id) if self.render else None
+
+    def landing(self, done: AbstractSet[str], finished_all: bool, cancelled: bool) -> bool:
+        """Whether the result lands now: every root stored while other jobs still render."""
+        return (self.mode == "resume" and not finished_all and not cancelled and bool(self.roots)
+                and all(r in done for r in self.roots))
+
+    def reportable(self, done: AbstractSet[str], failed: Mapping[str, Any]) -> set[str]:
+        """Done jobs whose contained steps have settled too: Dagster hears of a fused root after
+        the intermediates rendered inside it, in the plan's own lineage order (the API heard of
+        the root at once)."""
+        if self.render is None:
+            return set(done)
+        recipes = self.render.recipes
+
+        def settled(job_id: str) -> bool:
+            return job_id in done or job_id in failed or job_id not in self.to_run
+
+        return {j for j in done if j not in recipes or all(settled(s) for s in recipes[j].steps)}
 
     def wanted_kinds(self) -> set[AssetKind]:
         """Kinds worth a materialisation in this run: those whose jobs run now (in a re-render that

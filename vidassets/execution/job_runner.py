@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from vidassets.execution.operations import JobContext, OperationRunner
 from vidassets.logs import log_context
 from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind, Operation
 from vidassets.plan.params import parse_stored
+from vidassets.render.compiler import Recipe
 from vidassets.storage.artefacts import ArtefactStore
 from vidassets.storage.cache import ResultCache, cache_key
 from vidassets.storage.models import ExecutionJobRow
@@ -45,8 +46,9 @@ class JobRun:
     run_id: str
     tenant_id: str
     mode: Mode
-    secrets: Mapping[str, Any]  # the execution's sealed secrets, opened: provider keys, per-job keys
+    secrets: Mapping[str, Any] = field(repr=False)  # the execution's sealed secrets, opened: provider keys, per-job keys
     cancel: threading.Event
+    preset: str = "standard"  # the plan's render preset (draft, standard, high)
 
 
 class JobRunner:
@@ -62,18 +64,22 @@ class JobRunner:
         self.progress_interval_s = progress_interval_s
         self.vendor_jobs = VendorJobRepository(repo.db_url)
 
-    def run(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """The job's stored result; raises (after recording it on the row) when it fails."""
+    def run(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
+            recipe: Recipe | None = None, note: str | None = None) -> dict[str, Any]:
+        """The job's stored result; raises (after recording it on the row) when it fails.
+
+        With a ``recipe`` (the render compiler's), ``inputs`` are the results of its sources and
+        the job's artefact is rendered from them in one graph (see :mod:`vidassets.render`)."""
         with log_context(execution_id=run.execution_id, job_id=job.job_id, run_id=run.run_id):
             self.repo.job_started(run.execution_id, job.job_id, run.run_id)
-            key = self._cache_key(run, job, inputs)
+            key = self._cache_key(run, job, inputs, recipe)
             cached = self._cached(run, job, key)
             if cached is not None:
                 return cached
             workdir = self.work_dir / run.execution_id / job.job_id / uuid.uuid4().hex[:8]
             workdir.mkdir(parents=True, exist_ok=True)
             try:
-                result = self._attempts(run, job, inputs, workdir)
+                result = self._attempts(run, job, inputs, workdir, recipe, note)
             except JobCancelled:
                 self.repo.job_failed(run.execution_id, job.job_id, status="cancelled", error="execution cancelled",
                                      error_code="cancelled")
@@ -93,12 +99,17 @@ class JobRunner:
                                       execution_id=run.execution_id, job_id=job.job_id)
             return result
 
-    def _cache_key(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]]) -> str | None:
-        if any(job.params.get(name) for name in FETCHED_PARAMS):
+    def _cache_key(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
+                   recipe: Recipe | None = None) -> str | None:
+        if any(job.params.get(name) for name in FETCHED_PARAMS) or (recipe is not None and recipe.fetches):
             return None
+        if recipe is not None:  # a fused render: the whole recipe over its sources' bytes
+            return cache_key(tenant_id=run.tenant_id, operation=job.operation, params={"recipe": recipe.describe()},
+                             input_digests=[str(r.get("digest")) for r in inputs],
+                             version=f"{RENDERER_VERSIONS[AssetKind(job.kind)]}+fused+{run.preset}")
         return cache_key(tenant_id=run.tenant_id, operation=job.operation, params=job.params,
                          input_digests=[str(r.get("digest")) for r in inputs],
-                         version=RENDERER_VERSIONS[AssetKind(job.kind)])
+                         version=_versioned(RENDERER_VERSIONS[AssetKind(job.kind)], run.preset))
 
     def _cached(self, run: JobRun, job: ExecutionJobRow, key: str | None) -> dict[str, Any] | None:
         """A result this tenant already rendered, if its artefact is still stored (resume only:
@@ -115,13 +126,13 @@ class JobRunner:
         return result
 
     def _attempts(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
-                  workdir: Path) -> dict[str, Any]:
+                  workdir: Path, recipe: Recipe | None = None, note: str | None = None) -> dict[str, Any]:
         """Fetch and storage hiccups are retried here with back-off; provider clients retry their
         own transient errors, so a whole provider job is never submitted again from here."""
         started = time.monotonic()
         for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
             try:
-                result = self._attempt(run, job, inputs, workdir)
+                result = self._attempt(run, job, inputs, workdir, recipe, note)
                 result["elapsedS"] = round(time.monotonic() - started, 3)
                 return result
             except JobCancelled:
@@ -140,16 +151,20 @@ class JobRunner:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     def _attempt(self, run: JobRun, job: ExecutionJobRow, inputs: Sequence[Mapping[str, Any]],
-                 workdir: Path) -> dict[str, Any]:
+                 workdir: Path, recipe: Recipe | None = None, note: str | None = None) -> dict[str, Any]:
         job_secrets = dict(run.secrets.get("providers") or {})
         if job.job_id in (run.secrets.get("jobs") or {}):
             job_secrets["job"] = run.secrets["jobs"][job.job_id]
+        files = [self.store.fetch(r["key"], workdir) for r in inputs]
         ctx = JobContext(
             execution_id=run.execution_id, job_id=job.job_id, operation=Operation(job.operation),
-            params=parse_stored(job.operation, job.params), inputs=[self.store.fetch(r["key"], workdir) for r in inputs],
+            params=parse_stored(job.operation, job.params), inputs=files,
             workdir=workdir,
             on_progress=self._progress_writer(run, job.job_id), cancel=run.cancel, secrets=job_secrets,
             vendor_jobs=self.vendor_jobs.for_job(run.execution_id, job.job_id),
+            recipe=recipe, sources=dict(zip(recipe.sources, files, strict=True)) if recipe else {},
+            source_results=dict(zip(recipe.sources, inputs, strict=True)) if recipe else {}, preset=run.preset,
+            render_note=note,
         )
         output = self.operations.run(ctx)
         if run.cancel.is_set():
@@ -170,6 +185,11 @@ class JobRunner:
                 self.repo.job_progress(run.execution_id, job_id, fraction)
 
         return write
+
+
+def _versioned(version: str, preset: str) -> str:
+    """The cache's renderer version: a preset other than ``standard`` renders other bytes."""
+    return version if preset == "standard" else f"{version}+{preset}"
 
 
 def _remove_empty(*folders: Path) -> None:

@@ -28,10 +28,13 @@ from vidassets.plan.params import (
     OperationParams,
     ReframeParams,
     SubtitleStyleParams,
+    parse_stored,
 )
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
 from vidassets.providers.ledger import Ledger
 from vidassets.providers.registry import ProviderRegistry
+from vidassets.render.compiler import Recipe, Step
+from vidassets.render.fused import RenderLimits, render_recipe
 from vidassets.services import Services
 from vidassets.transcribe import TranscriberProblem, TranscriptionError, choose_transcriber, configured_vendors
 from vidassets.transcribe.audio import extract_speech
@@ -60,8 +63,14 @@ class JobContext:
     workdir: Path
     on_progress: Callable[[float], None]
     cancel: threading.Event
-    secrets: Mapping[str, str] = field(default_factory=dict)  # provider -> key, plus "job" for the job's own
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider -> key, plus "job" for the job's own
     vendor_jobs: Ledger | None = None  # this job's vendor-job ledger: paid vendor jobs are created once per attempt
+    # A fused render (vidassets.render): the recipe, its sources' local files and stored results.
+    recipe: Recipe | None = None
+    sources: Mapping[str, Path] = field(default_factory=dict)
+    source_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    preset: str = "standard"  # the plan's render preset: the encoder profile (media.render_profile)
+    render_note: str | None = None  # why the render compiler left this job out of a graph
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,9 @@ class JobOutput:
     model: str | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
     external: bool = False  # bytes made outside our ffmpeg (a provider): decoded in full before use
+    # What the job's input artefacts are, when the render did not read them (a fused render
+    # predicts them): the checks compare against these. None: the inputs it was given.
+    inputs: Sequence[Mapping[str, Any]] | None = None
 
 
 class OperationRunner:
@@ -80,6 +92,18 @@ class OperationRunner:
         self.timeout = services.settings.media_timeout_s
 
     def run(self, ctx: JobContext) -> JobOutput:
+        if ctx.recipe is not None and (ctx.recipe.composed or self._profile(ctx).max_short_side):
+            return self._fused(ctx, ctx.recipe)
+        if ctx.recipe is not None:  # one step over stored sources: today's render (stream copy and all)
+            step, sources = ctx.recipe.step, list(ctx.recipe.sources)
+            ctx = dataclasses.replace(ctx, inputs=[ctx.sources[str(i)] for i in step.inputs])
+            output = self._step(ctx, {"fused": False, "steps": [ctx.job_id], "sources": sources})
+            return dataclasses.replace(output, inputs=[ctx.source_results[str(i)] for i in step.inputs])
+        note = {"fused": False, "reason": ctx.render_note} if ctx.render_note else None
+        return self._step(ctx, note if ctx.operation is not Operation.GENERATE else None)
+
+    def _step(self, ctx: JobContext, render: Mapping[str, Any] | None) -> JobOutput:
+        """One operation from its inputs' files (``render``: what ``details.render`` says)."""
         handler = {
             Operation.GENERATE: self._generate,
             Operation.MERGE: self._merge,
@@ -87,7 +111,8 @@ class OperationRunner:
             Operation.LIP_SYNC: self._lip_sync,
             Operation.ADD_SUBTITLES: self._add_subtitles,
         }[ctx.operation]
-        return handler(ctx)
+        output = handler(ctx)
+        return dataclasses.replace(output, details={**output.details, "render": dict(render)}) if render else output
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -108,10 +133,25 @@ class OperationRunner:
         media.import_media(raw, out, timeout=self.timeout)
         return out
 
+    def _fused(self, ctx: JobContext, recipe: Recipe) -> JobOutput:
+        """The job's artefact rendered from its recipe's sources in one graph (or step by step
+        inside the job when the graph would be too large, see :func:`render_recipe`)."""
+        s = self.services.settings
+        out = self._out(ctx)
+        rendered = render_recipe(recipe, ctx.sources, out, inputs=_RecipeInputs(self, ctx), profile=self._profile(ctx),
+                                 workdir=ctx.workdir, timeout=self.timeout, on_progress=ctx.on_progress,
+                                 limits=RenderLimits(s.render_fuse_max_seconds, s.render_fuse_max_inputs))
+        local = ctx.operation is Operation.LIP_SYNC
+        inputs = [dict(ctx.source_results[i]) if isinstance(i, str) else _predicted(rendered.outputs[i.job_id])
+                  for i in recipe.step.inputs]
+        return JobOutput(out, provider="local" if local else None, model="audio-replace" if local else None,
+                         details={**rendered.details, "render": rendered.summary(recipe)}, inputs=inputs)
+
     def _profile(self, ctx: JobContext) -> media.EncoderProfile:
         """The encoder profile, stamped with the renderer that made the file (see RENDERER_VERSIONS)."""
         kind = ctx.operation.asset_kind
-        return dataclasses.replace(media.default_profile(), comment=f"vidassets {kind.value} renderer {RENDERER_VERSIONS[kind]}")
+        return dataclasses.replace(media.render_profile(ctx.preset),
+                                   comment=f"vidassets {kind.value} renderer {RENDERER_VERSIONS[kind]}")
 
     def _out(self, ctx: JobContext) -> Path:
         return ctx.workdir / "output.mp4"
@@ -219,16 +259,14 @@ class OperationRunner:
         info = media.probe(video)
         preset, style = _subtitle_style(p.style)
         box = line_box(style, info.display_width, info.display_height)
-        cues, source, extra = self._cues(ctx, video, info.duration, style, box)
+        cues, source, extra = self._cues(ctx, p, video, info.duration, style, box)
         out = self._out(ctx)
         media.burn_subtitles(video, out, cues=cues, style=style, profile=self._profile(ctx), timeout=self.timeout,
                              on_progress=ctx.on_progress)
         return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset, **extra})
 
-    def _cues(self, ctx: JobContext, video: Path, duration: float, style: media.SubtitleStyle,
-              box: LineBox) -> tuple[list[media.Cue], str, dict[str, Any]]:
-        p = ctx.params
-        assert isinstance(p, AddSubtitlesParams)
+    def _cues(self, ctx: JobContext, p: AddSubtitlesParams, video: Path | None, duration: float,
+              style: media.SubtitleStyle, box: LineBox) -> tuple[list[media.Cue], str, dict[str, Any]]:
         fit: _CueFit = {"box": box, "max_lines": style.max_lines, "max_words": style.max_words}
         if p.text:
             window = (p.timing.start, p.timing.end) if p.timing else None
@@ -248,6 +286,8 @@ class OperationRunner:
             return media.parse_subtitles(content), "subtitlesUrl", {}
         if p.words:
             return media.cues_from_words(p.words, **fit), "words", {}
+        if video is None:  # the compiler keeps transcribed captions out of fused graphs
+            raise media.MediaParamError("captions to transcribe need their input's sound")
         transcript = self._transcribe(ctx, video, duration)
         cues = media.cues_from_words([(w.start, w.end, w.text) for w in transcript.words], **fit)
         details = {"transcriber": transcript.transcriber, "transcriptionModel": transcript.model,
@@ -275,12 +315,43 @@ class OperationRunner:
         with self._provider_call(ctx, provider.name):
             words = provider.transcribe(media=audio, language=choice.language, model=choice.model,
                                         api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
-                                        publish=self._publisher(ctx), ledger=ctx.vendor_jobs)
+                                        publish=self._publisher(ctx), ledger=ctx.vendor_jobs,
+                                        options=p.input)
         cleaned = clean_words(words, duration)
         if not cleaned:
             raise TranscriptionError("the transcription found no speech to caption", code="no_speech")
         model = choice.model or getattr(getattr(provider, "models", None), "transcription", None)
         return Transcript(tuple(cleaned), choice.language, provider.name, model)
+
+
+class _RecipeInputs:
+    """What a fused render's steps need from outside the graph, fetched the way a step-by-step
+    job fetches it (audio tracks, subtitle files) into the job's work folder."""
+
+    def __init__(self, runner: OperationRunner, ctx: JobContext):
+        self.runner = runner
+        self.ctx = ctx
+        self.count = 0
+
+    def audio(self, step: Step) -> Path:
+        p = parse_stored(step.operation.value, dict(step.params))
+        assert isinstance(p, LipSyncParams)
+        self.count += 1
+        return self.runner.fetch(p.audioUrl, self.ctx.workdir / f"audio-{self.count}.bin")
+
+    def cues(self, step: Step, video: media.MediaInfo) -> tuple[list[media.Cue], media.SubtitleStyle, dict[str, Any]]:
+        p = parse_stored(step.operation.value, dict(step.params))
+        assert isinstance(p, AddSubtitlesParams)
+        preset, style = _subtitle_style(p.style)
+        box = line_box(style, video.display_width, video.display_height)
+        cues, source, extra = self.runner._cues(self.ctx, p, None, video.duration, style, box)
+        return cues, style, {"source": source, "style": preset, **extra}
+
+
+def _predicted(info: media.MediaInfo) -> dict[str, Any]:
+    """An input job's artefact as a fused render predicted it (it is stored later, or was not read)."""
+    return {"duration": round(info.duration, 3), "width": info.width, "height": info.height, "digest": None,
+            "hasAudio": info.has_audio}
 
 
 def _subtitle_style(style: SubtitleStyleParams) -> tuple[str, media.SubtitleStyle]:

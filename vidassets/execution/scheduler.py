@@ -26,8 +26,12 @@ class Skipped:
 class Scheduler:
     """The jobs of one run: ``to_run`` must run; ``done`` have outputs already."""
 
-    def __init__(self, edges: Mapping[str, Sequence[str]], to_run: Iterable[str], done: Iterable[str]):
+    def __init__(self, edges: Mapping[str, Sequence[str]], to_run: Iterable[str], done: Iterable[str],
+                 after: Mapping[str, Sequence[str]] | None = None):
         self._edges = {job: tuple(deps) for job, deps in edges.items()}
+        # Soft order (the render compiler's "final result first"): a job also waits until these
+        # have finished, failed or were never going to run - their outcome does not matter.
+        self._after = {job: tuple(later) for job, later in (after or {}).items()}
         self._todo = set(to_run)
         self.done: set[str] = set(done)
         self.failures: dict[str, JobFailure] = {}
@@ -52,7 +56,7 @@ class Scheduler:
         for job in self._order:
             if len(out) >= limit:
                 break
-            if job in self._todo and all(d in self.done for d in self._edges[job]):
+            if job in self._todo and all(d in self.done for d in self._edges[job]) and self._settled(job):
                 out.append(job)
         for job in out:
             self._todo.discard(job)
@@ -72,6 +76,9 @@ class Scheduler:
     def cancel(self, failure: JobFailure = JobFailure("cancelled", "execution cancelled")) -> list[Skipped]:
         """Nothing more starts: every job not yet started is skipped (as cancelled)."""
         return [self._skip(job, failure) for job in self._order if job in self._todo]
+
+    def _settled(self, job: str) -> bool:
+        return not any(a in self._todo or a in self._running for a in self._after.get(job, ()))
 
     @property
     def running(self) -> int:

@@ -28,7 +28,7 @@ from .geometry import ASPECT_RATIOS, parse_aspect, parse_resolution
 from .importer import ImportCommand, build_import_command, decode_check_command, import_media
 from .merge import MergeCommand, Transition, build_merge_command, can_stream_copy, merge, plan_merge
 from .probe import MediaInfo, probe
-from .profile import EncoderProfile, default_profile
+from .profile import RENDER_PRESETS, EncoderProfile, default_profile, render_profile
 from .reframe import STRATEGIES, ReframeCommand, build_reframe_command, output_size, plan_smart_crop, reframe
 from .runner import ProgressCallback, RunResult, ffmpeg_exe, harden_args, run_ffmpeg
 from .smart import CropPath, InterestSample, analyse_interest, crop_path
@@ -75,6 +75,8 @@ __all__ = [
     "cues_from_words",
     "decode_check_command",
     "default_profile",
+    "render_profile",
+    "RENDER_PRESETS",
     "escape_filter_value",
     "ffmpeg_exe",
     "fonts_dir",

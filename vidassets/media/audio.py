@@ -20,13 +20,14 @@ and the result must be AAC 48 kHz stereo.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from .errors import InvalidMediaError, MediaParamError
 from .files import atomic_output, local_input
 from .filters import fmt_num
+from .graph import FilterGraph, Stream
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
@@ -72,22 +73,13 @@ def build_replace_audio_command(
     if not audio.has_audio:
         raise InvalidMediaError(f"{audio.path.name} has no audio stream")
     dv, da = _duration(video, "video"), _duration(audio, "audio")
-    total = {"video": dv, "shortest": min(dv, da), "audio": da}[fit]
+    total = fitted_duration(video, audio, fit)
     d = fmt_num(total)
-    audio_chain = (
-        f"[1:a:0]volume={fmt_num(volume, 4)},aresample={profile.audio_rate},"
-        f"aformat=sample_fmts=fltp:channel_layouts={profile.channel_layout},"
-        f"apad,atrim=duration={d},asetpts=PTS-STARTPTS[aout]"
-    )
+    audio_chain = f"[1:a:0]{','.join(_audio_filters(volume, total, profile))}[aout]"
     loop = fit == "audio" and extend == "loop" and da > dv
-    frame = 1.0 / video.fps if video.fps > 0 else 0.04
-    reencode = fit == "audio" or (fit == "shortest" and total < dv - frame / 2)
     argv = [*(["-stream_loop", "-1"] if loop else []), "-i", str(video.path), "-i", str(audio.path)]
-    if reencode:
-        video_chain = [*square_pixels(video)]
-        if da > dv and not loop:
-            video_chain.append(f"tpad=stop_mode=clone:stop_duration={fmt_num(da - dv + 1)}")
-        video_chain += [f"trim=duration={d}", "setpts=PTS-STARTPTS", f"format={profile.pix_fmt}"]
+    if _reencodes(video, audio, fit):
+        video_chain = _video_filters(video, total, da, loop, profile)
         graph = f"[0:v:0]{','.join(video_chain)}[vout];{audio_chain}"
         argv += ["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]", *profile.video_args()]
         copied = False
@@ -104,6 +96,56 @@ def build_replace_audio_command(
         str(out),
     ]
     return ReplaceAudioCommand(argv=argv, output_duration=total, video_copied=copied)
+
+
+def fitted_duration(video: MediaInfo, audio: MediaInfo, fit: Fit) -> float:
+    """How long the output lasts for ``fit`` (see the module doc)."""
+    dv, da = _duration(video, "video"), _duration(audio, "audio")
+    return {"video": dv, "shortest": min(dv, da), "audio": da}[fit]
+
+
+def _reencodes(video: MediaInfo, audio: MediaInfo, fit: Fit) -> bool:
+    """Whether the picture must change (trimmed or extended) rather than be copied."""
+    frame = 1.0 / video.fps if video.fps > 0 else 0.04
+    return fit == "audio" or (fit == "shortest" and fitted_duration(video, audio, fit) < _duration(video, "video") - frame / 2)
+
+
+def _audio_filters(volume: float, total: float, profile: EncoderProfile) -> list[str]:
+    return [f"volume={fmt_num(volume, 4)}", f"aresample={profile.audio_rate}",
+            f"aformat=sample_fmts=fltp:channel_layouts={profile.channel_layout}",
+            "apad", f"atrim=duration={fmt_num(total)}", "asetpts=PTS-STARTPTS"]
+
+
+def _video_filters(video: MediaInfo, total: float, audio_duration: float, loop: bool,
+                   profile: EncoderProfile) -> list[str]:
+    """The picture cut (or frozen on its last frame) to ``total`` seconds."""
+    dv = _duration(video, "video")
+    chain = [*square_pixels(video)]
+    if audio_duration > dv and not loop:
+        chain.append(f"tpad=stop_mode=clone:stop_duration={fmt_num(audio_duration - dv + 1)}")
+    return [*chain, f"trim=duration={fmt_num(total)}", "setpts=PTS-STARTPTS", f"format={profile.pix_fmt}"]
+
+
+def replace_audio_fragment(graph: FilterGraph, stream: Stream, audio: MediaInfo, *, volume: float = 1.0,
+                           fit: Fit = "video", profile: EncoderProfile | None = None) -> Stream:
+    """The audio replacement as a graph fragment: ``audio`` (added as an input) on ``stream``'s
+    picture, which is trimmed or frozen only when ``fit`` says the length changes."""
+    profile = profile or default_profile()
+    if not audio.has_audio:
+        raise InvalidMediaError(f"{audio.path.name} has no audio stream")
+    total = fitted_duration(stream.info, audio, fit)
+    graph.discard(stream.audio, audio=True)  # the new track replaces it
+    index = graph.add_input(audio.path)
+    aout = graph.label("an")
+    graph.chain([f"{index}:a:0"], _audio_filters(volume, total, profile), [aout])
+    video = stream.video
+    if _reencodes(stream.info, audio, fit):
+        video = graph.label("vt")
+        graph.chain([stream.video], _video_filters(stream.info, total, _duration(audio, "audio"), False, profile),
+                    [video])
+    info = replace(stream.info, duration=total, video_duration=total, audio_duration=total, has_audio=True,
+                   audio_codec=None, sample_rate=profile.audio_rate, channels=profile.audio_channels)
+    return Stream(video, aout, info)
 
 
 def replace_audio(

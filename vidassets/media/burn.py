@@ -35,6 +35,7 @@ from .errors import MediaParamError
 from .files import atomic_output, local_input, scratch_dir
 from .filters import escape_filter_value
 from .fonts import fonts_dir, measure_text, shipped_families, split_runs
+from .graph import FilterGraph, Stream
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
@@ -516,8 +517,7 @@ def build_burn_command(
     """ffmpeg arguments to burn ``ass_file`` into ``info.path``; audio copied when it is AAC."""
     profile = profile or default_profile()
     audio = audio_plan(info, profile)
-    ass = f"ass=filename={escape_filter_value(ass_file)}:fontsdir={escape_filter_value(fonts or fonts_dir())}"
-    vf = [*square_pixels(info), f"{ass}:shaping=complex", f"format={profile.pix_fmt}"]
+    vf = _burn_filters(info, ass_file, profile, fonts)
     return [
         "-i",
         str(info.path),
@@ -534,6 +534,24 @@ def build_burn_command(
         *profile.container_args(),
         str(out),
     ]
+
+
+def _burn_filters(info: MediaInfo, ass_file: Path, profile: EncoderProfile, fonts: Path | None) -> list[str]:
+    ass = f"ass=filename={escape_filter_value(ass_file)}:fontsdir={escape_filter_value(fonts or fonts_dir())}"
+    return [*square_pixels(info), f"{ass}:shaping=complex", f"format={profile.pix_fmt}"]
+
+
+def burn_fragment(graph: FilterGraph, stream: Stream, ass_file: Path, profile: EncoderProfile | None = None, *,
+                  fonts: Path | None = None) -> Stream:
+    """Captions as a graph fragment: ``ass_file`` (written by :func:`build_ass` for this
+    stream's size) drawn on ``stream``'s picture; its sound untouched."""
+    profile = profile or default_profile()
+    out = graph.label("vs")
+    graph.chain([stream.video], _burn_filters(stream.info, ass_file, profile, fonts), [out])
+    info = replace(stream.info, path=Path("(graph)"), width=stream.info.display_width,
+                   height=stream.info.display_height, rotation=0, sample_aspect_ratio=1.0, pix_fmt=profile.pix_fmt,
+                   video_codec=None, format_name="graph")
+    return Stream(out, stream.audio, info, audio_source=stream.audio_source)
 
 
 def burn_subtitles(

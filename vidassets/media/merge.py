@@ -28,8 +28,9 @@ from typing import Literal, cast, get_args
 
 from .errors import MediaParamError
 from .files import atomic_output, local_input, scratch_dir
-from .filters import concat_list_entry, fmt_num, fps_text
+from .filters import concat_list_entry, fmt_num, fps_fraction, fps_text
 from .geometry import even
+from .graph import FilterGraph, Stream, predicted
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
@@ -193,6 +194,23 @@ def nominal_rate(fps: float) -> float:
 
 
 def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, profile: EncoderProfile) -> MergeCommand:
+    graph = FilterGraph()
+    merged = merge_fragment(graph, [graph.source(info) for info in infos], transition, profile)
+    assert merged.audio is not None
+    argv = [
+        *graph.input_args(), "-filter_complex", graph.text(), "-map", f"[{merged.video}]", "-map", f"[{merged.audio}]",
+        *profile.video_args(), *profile.audio_args(), "-map_metadata", "-1", *profile.container_args(), str(out),
+    ]
+    return MergeCommand(argv=argv, stream_copy=False, output_duration=merged.info.duration)
+
+
+def merge_fragment(graph: FilterGraph, streams: Sequence[Stream], transition: Transition,
+                   profile: EncoderProfile) -> Stream:
+    """The merge as a graph fragment: ``streams`` in order, normalised to the first one's size
+    and rate, joined by ``concat`` or an ``xfade``/``acrossfade`` chain. Used for a merge's own
+    render and inside a fused render, where the streams may be other fragments' outputs."""
+    infos = [s.info for s in streams]
+    _validate(infos, transition)
     first = infos[0]
     size = (even(first.display_width), even(first.display_height))
     rate = fps_text(nominal_rate(first.fps))
@@ -200,23 +218,26 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
     # merge (e.g. 23.87 for a 24 fps crossfade) is not what its links report: with transitions
     # every segment is resampled to the one rate.
     force_rate = not transition.is_cut and len(infos) > 1
-    argv: list[str] = []
-    graph: list[str] = []
-    for i, info in enumerate(infos):
-        argv += ["-i", str(info.path)]
-        graph.append(_video_segment(i, info, size, rate, force_rate, profile))
-        graph.append(_audio_segment(i, info, profile))
-    joins, total = _joins(infos, transition)
-    argv += [
-        "-filter_complex", ";".join(graph + joins), "-map", "[vout]", "-map", "[aout]",
-        *profile.video_args(), *profile.audio_args(), "-map_metadata", "-1", *profile.container_args(), str(out),
-    ]
-    return MergeCommand(argv=argv, stream_copy=False, output_duration=total)
+    videos: list[str] = []
+    audios: list[str] = []
+    for stream in streams:
+        videos.append(graph.label("v"))
+        graph.chain([stream.video], _video_segment(stream.info, size, rate, force_rate, profile), [videos[-1]])
+        audios.append(graph.label("a"))
+        _audio_segment(graph, stream, audios[-1], profile)
+    joined, aout, total = _joins(graph, videos, audios, [_clip_duration(i) for i in infos], transition)
+    # The profile's pixel format, as the stored artefact would be: what follows in a fused graph
+    # (a crop at an odd x, say) then sees the pictures a step-by-step render decodes.
+    vout = graph.label("vm")
+    graph.chain([joined], [f"format={profile.pix_fmt}"], [vout])
+    info = predicted(size[0], size[1], float(fps_fraction(nominal_rate(first.fps))), total, pix_fmt=profile.pix_fmt,
+                     audio_rate=profile.audio_rate, channels=profile.audio_channels)
+    return Stream(vout, aout, info)
 
 
-def _video_segment(i: int, info: MediaInfo, size: tuple[int, int], rate: str, force_rate: bool,
-                   profile: EncoderProfile) -> str:
-    """Input ``i``'s video as ``[v{i}]``: the first clip's size and rate, one time base. Only what
+def _video_segment(info: MediaInfo, size: tuple[int, int], rate: str, force_rate: bool,
+                   profile: EncoderProfile) -> list[str]:
+    """One input's video filters: the first clip's size and rate, one time base. Only what
     differs is normalised: each no-op filter still costs a frame copy."""
     width, height = size
     video: list[str] = []
@@ -233,39 +254,44 @@ def _video_segment(i: int, info: MediaInfo, size: tuple[int, int], rate: str, fo
         video.append(f"format={profile.pix_fmt}")
     # One time base for every segment: xfade refuses inputs whose time bases differ.
     video += [f"trim=duration={fmt_num(_clip_duration(info))}", "setpts=PTS-STARTPTS", "settb=AVTB"]
-    return f"[{i}:v:0]" + ",".join(video) + f"[v{i}]"
+    return video
 
 
-def _audio_segment(i: int, info: MediaInfo, profile: EncoderProfile) -> str:
-    """Input ``i``'s audio as ``[a{i}]``, exactly as long as its video (silence when it has none)."""
+def _audio_segment(graph: FilterGraph, stream: Stream, label: str, profile: EncoderProfile) -> None:
+    """One input's audio as ``label``, exactly as long as its video (silence when it has none)."""
+    info = stream.info
     d = fmt_num(_clip_duration(info))
     layout = profile.channel_layout
     audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
-    if not info.has_audio:
-        return f"anullsrc=r={profile.audio_rate}:cl={layout},{audio_fmt},atrim=duration={d}[a{i}]"
+    if stream.audio is None:
+        graph.chain([], [f"anullsrc=r={profile.audio_rate}:cl={layout}", audio_fmt, f"atrim=duration={d}"], [label])
+        return
     same = info.sample_rate == profile.audio_rate and info.channels == profile.audio_channels
-    convert = "" if same else f"aresample={profile.audio_rate},{audio_fmt},"
-    return f"[{i}:a:0]{convert}apad,atrim=duration={d},asetpts=PTS-STARTPTS[a{i}]"
+    convert = [] if same else [f"aresample={profile.audio_rate}", audio_fmt]
+    graph.chain([stream.audio], [*convert, "apad", f"atrim=duration={d}", "asetpts=PTS-STARTPTS"], [label])
 
 
-def _joins(infos: Sequence[MediaInfo], transition: Transition) -> tuple[list[str], float]:
-    """The filters joining ``[v*]``/``[a*]`` into ``[vout]``/``[aout]``, and the output duration."""
-    durations = [_clip_duration(i) for i in infos]
-    if transition.is_cut or len(infos) == 1:
-        pairs = "".join(f"[v{i}][a{i}]" for i in range(len(infos)))
-        return [f"{pairs}concat=n={len(infos)}:v=1:a=1[vout][aout]"], sum(durations)
+def _joins(graph: FilterGraph, videos: Sequence[str], audios: Sequence[str], durations: Sequence[float],
+           transition: Transition) -> tuple[str, str, float]:
+    """Join the segments; returns the output labels and the output duration."""
+    vout, aout = graph.label("vm"), graph.label("am")
+    if transition.is_cut or len(videos) == 1:
+        pairs = [label for pair in zip(videos, audios, strict=True) for label in pair]
+        graph.chain(pairs, [f"concat=n={len(videos)}:v=1:a=1"], [vout, aout])
+        return vout, aout, sum(durations)
     t = transition.duration
     xfade = XFADE_TRANSITIONS[transition.type]
-    joins: list[str] = []
-    v_prev, a_prev = "v0", "a0"
-    for k in range(1, len(infos)):
+    v_prev, a_prev = videos[0], audios[0]
+    for k in range(1, len(videos)):
         offset = sum(durations[:k]) - k * t
-        v_next = "vout" if k == len(infos) - 1 else f"vx{k}"
-        a_next = "aout" if k == len(infos) - 1 else f"ax{k}"
-        joins.append(f"[{v_prev}][v{k}]xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}[{v_next}]")
-        joins.append(f"[{a_prev}][a{k}]acrossfade=d={fmt_num(t)}:c1=tri:c2=tri[{a_next}]")
+        last = k == len(videos) - 1
+        v_next = vout if last else graph.label("vx")
+        a_next = aout if last else graph.label("ax")
+        graph.chain([v_prev, videos[k]], [f"xfade=transition={xfade}:duration={fmt_num(t)}:offset={fmt_num(offset)}"],
+                    [v_next])
+        graph.chain([a_prev, audios[k]], [f"acrossfade=d={fmt_num(t)}:c1=tri:c2=tri"], [a_next])
         v_prev, a_prev = v_next, a_next
-    return joins, sum(durations) - (len(infos) - 1) * t
+    return vout, aout, sum(durations) - (len(videos) - 1) * t
 
 
 def build_merge_command(

@@ -50,6 +50,8 @@ class EncoderProfile:
     # Written into the container's ``comment`` tag: which renderer made the file. A renderer bump
     # thus changes the bytes (and the content-addressed key) even when the pictures are the same.
     comment: str | None = None
+    # Outputs no larger than this on their short side (``draft`` previews); None: full size.
+    max_short_side: int | None = None
 
     def __post_init__(self) -> None:
         if self.video_codec == "libx264" and self.preset not in _PRESETS:
@@ -120,3 +122,21 @@ def default_profile() -> EncoderProfile:
     profile = EncoderProfile()
     return replace(profile, preset=configured.preset or profile.preset,
                    crf=profile.crf if configured.crf is None else configured.crf)
+
+
+#: Quality/speed presets a plan may ask for (``options.renderPreset`` / ``renderPreset``).
+RENDER_PRESETS = ("draft", "standard", "high")
+
+
+def render_profile(preset: str = "standard", base: EncoderProfile | None = None) -> EncoderProfile:
+    """The encoder profile for a plan's preset: ``standard`` is the configured default (today's
+    output); ``draft`` renders fast and small for previews (short side at most 360 px); ``high``
+    spends more time and bits per frame."""
+    base = base or default_profile()
+    if preset == "standard":
+        return base
+    if preset == "draft":
+        return replace(base, preset="superfast", crf=max(base.crf, 28), audio_bitrate="96k", max_short_side=360)
+    if preset == "high":
+        return replace(base, preset="medium", crf=min(base.crf, 17), audio_bitrate="192k")
+    raise MediaParamError(f"unknown render preset {preset!r}; use one of {', '.join(RENDER_PRESETS)}")

@@ -19,7 +19,7 @@ salient motion (see :mod:`vidassets.media.smart`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from .errors import MediaParamError
 from .files import atomic_output, local_input
 from .filters import escape_filter_value, fmt_num
 from .geometry import canvas_size, crop_rect, even, fit_size, parse_aspect
+from .graph import FilterGraph, Stream
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
@@ -84,27 +85,46 @@ def build_reframe_command(
     centred.
     """
     profile = profile or default_profile()
+    graph = FilterGraph()
+    framed = reframe_fragment(graph, graph.source(info), aspect_ratio=aspect_ratio, strategy=strategy,
+                              allow_upscale=allow_upscale, profile=profile, path=path)
+    audio = audio_plan(info, profile)
+    argv = [
+        *graph.input_args(), *audio.inputs, "-filter_complex", graph.text(), "-map", f"[{framed.video}]", *audio.map,
+        *profile.video_args(), *audio.codec, "-map_metadata", "-1", *profile.container_args(), str(out),
+    ]
+    return ReframeCommand(argv=argv, width=framed.info.width, height=framed.info.height,
+                          strategy=normalise_strategy(strategy))
+
+
+def reframe_fragment(graph: FilterGraph, stream: Stream, *, aspect_ratio: str, strategy: str = "center",
+                     allow_upscale: bool = False, profile: EncoderProfile | None = None,
+                     path: CropPath | None = None) -> Stream:
+    """The reframe as a graph fragment: ``stream``'s picture at the new aspect ratio, its sound
+    untouched (see the module doc for the sizes)."""
+    profile = profile or default_profile()
     strategy = normalise_strategy(strategy)
     aspect = parse_aspect(aspect_ratio)
+    info = stream.info
     src_w, src_h = even(info.display_width), even(info.display_height)
     canvas = canvas_size(src_w, src_h, aspect)
     pre = [*square_pixels(info)]
     if (src_w, src_h) != (info.display_width, info.display_height):
         pre.append(f"crop={src_w}:{src_h}:0:0")
-    chain = f"[0:v:0]{','.join(pre)}," if pre else "[0:v:0]"
-    tail = f"setsar=1,format={profile.pix_fmt}[vout]"
+    head = f"[{stream.video}]" + "".join(f"{f}," for f in pre)
+    out = graph.label("vr")
+    tail = f"setsar=1,format={profile.pix_fmt}[{out}]"
     if strategy in CROP_STRATEGIES:
         filters, (width, height) = _crop_filters((src_w, src_h), canvas, aspect, strategy, allow_upscale, path)
-        graph = chain + ",".join(filters) + "," + tail
+        graph.raw(head + ",".join(filters) + "," + tail)
     else:
-        graph = chain + (_pad_graph if strategy == "pad" else _blur_graph)((src_w, src_h), canvas) + tail
+        body = (_pad_graph((src_w, src_h), canvas) if strategy == "pad"
+                else _blur_graph((src_w, src_h), canvas, graph.label("b")))
+        graph.raw(head + body + tail)
         width, height = canvas
-    audio = audio_plan(info, profile)
-    argv = [
-        "-i", str(info.path), *audio.inputs, "-filter_complex", graph, "-map", "[vout]", *audio.map,
-        *profile.video_args(), *audio.codec, "-map_metadata", "-1", *profile.container_args(), str(out),
-    ]
-    return ReframeCommand(argv=argv, width=width, height=height, strategy=strategy)
+    framed = replace(info, path=Path("(graph)"), width=width, height=height, rotation=0, sample_aspect_ratio=1.0,
+                     pix_fmt=profile.pix_fmt, video_codec=None, format_name="graph")
+    return Stream(out, stream.audio, framed, audio_source=stream.audio_source)
 
 
 def _crop_filters(src: tuple[int, int], canvas: tuple[int, int], aspect: Fraction, strategy: str,
@@ -128,17 +148,18 @@ def _pad_graph(src: tuple[int, int], canvas: tuple[int, int]) -> str:
     return f"scale={fit_w}:{fit_h}:flags=lanczos,pad={canvas[0]}:{canvas[1]}:(ow-iw)/2:(oh-ih)/2:color=black,"
 
 
-def _blur_graph(src: tuple[int, int], canvas: tuple[int, int]) -> str:
-    """The whole frame, fitted and centred over a blurred, darkened fill of itself."""
+def _blur_graph(src: tuple[int, int], canvas: tuple[int, int], tag: str = "") -> str:
+    """The whole frame, fitted and centred over a blurred, darkened fill of itself (``tag`` keeps
+    the inner labels unique when several reframes share one graph)."""
     fit_w, fit_h = fit_size(src[0], src[1], canvas[0], canvas[1], allow_upscale=False)
     # The background is built at 1/8 size: blurring a full canvas would cost more than the encode.
     bg_w, bg_h = even(canvas[0] / 8), even(canvas[1] / 8)
-    return ("split=2[bgsrc][fgsrc];"
-            f"[bgsrc]scale={bg_w}:{bg_h}:force_original_aspect_ratio=increase,crop={bg_w}:{bg_h},"
+    return (f"split=2[{tag}bgsrc][{tag}fgsrc];"
+            f"[{tag}bgsrc]scale={bg_w}:{bg_h}:force_original_aspect_ratio=increase,crop={bg_w}:{bg_h},"
             f"gblur=sigma={fmt_num(max(2.0, bg_w / 24), 2)},eq=brightness=-0.08,"
-            f"scale={canvas[0]}:{canvas[1]}:flags=bilinear[bg];"
-            f"[fgsrc]scale={fit_w}:{fit_h}:flags=lanczos[fg];"
-            "[bg][fg]overlay=(W-w)/2:(H-h)/2,")
+            f"scale={canvas[0]}:{canvas[1]}:flags=bilinear[{tag}bg];"
+            f"[{tag}fgsrc]scale={fit_w}:{fit_h}:flags=lanczos[{tag}fg];"
+            f"[{tag}bg][{tag}fg]overlay=(W-w)/2:(H-h)/2,")
 
 
 def plan_smart_crop(info: MediaInfo, aspect_ratio: str, *, timeout: float | None = None) -> CropPath:

@@ -12,14 +12,19 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from vidassets.plan.operations import AssetKind, Operation
 from vidassets.plan.params import HttpUrl
 from vidassets.plan.wire import DOCUMENTED, SDK, WireFormat
+from vidassets.plan.wire_current import is_current
 
+#: Quality/speed of every encode in the plan (docs/PLANS.md, "Render presets").
+RenderPreset = Literal["draft", "standard", "high"]
+RENDER_PRESET_DOC = ("draft: fast, small previews (short side at most 360 px); standard: the default; "
+                     "high: slower, higher quality")
 JOB_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 EXECUTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 
@@ -43,6 +48,8 @@ class ExecutionPlanIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     jobs: list[JobIn]
     rootJobIds: list[str] | None = None
+    # Today's TypeScript SDK sends the base execution here (vidassets.plan.wire_current).
+    baseExecutionId: str | None = Field(default=None, pattern=EXECUTION_ID_PATTERN)
 
 
 class OptionsIn(BaseModel):
@@ -50,6 +57,18 @@ class OptionsIn(BaseModel):
     baseExecutionId: str | None = Field(default=None, pattern=EXECUTION_ID_PATTERN)
     webhookUrl: HttpUrl | None = None
     webhookSecret: str | None = Field(default=None, min_length=1, max_length=512)
+    renderPreset: RenderPreset | None = Field(default=None, description=RENDER_PRESET_DOC)
+    # Today's TypeScript SDK: ``webhook: {url, secret}`` and the provider keys, under options.
+    webhook: WebhookIn | None = None
+    providerApiKeys: dict[str, str] | None = Field(default=None, repr=False)  # secrets: never in a repr or log
+
+    @model_validator(mode="before")
+    @classmethod
+    def _webhook_as_url(cls, data: Any) -> Any:
+        """Today's SDK's ``executeFromPlan`` sends ``webhook`` as the URL, its secret beside it."""
+        if isinstance(data, dict) and isinstance(data.get("webhook"), str):
+            data = {**data, "webhook": {"url": data["webhook"], "secret": data.get("webhookSecret")}}
+        return data
 
 
 class WebhookIn(BaseModel):
@@ -119,7 +138,8 @@ class PlanCreate(BaseModel):
     webhook: WebhookIn | None = None
     webhookUrl: HttpUrl | None = None
     webhookSecret: str | None = Field(default=None, min_length=1, max_length=512)
-    providerApiKeys: dict[str, str] | None = None
+    providerApiKeys: dict[str, str] | None = Field(default=None, repr=False)  # secrets: never in a repr or log
+    renderPreset: RenderPreset | None = Field(default=None, description=RENDER_PRESET_DOC)
 
     @model_validator(mode="after")
     def _one_shape(self) -> PlanCreate:
@@ -127,7 +147,7 @@ class PlanCreate(BaseModel):
             raise ValueError("send either executionPlan.jobs (documented format) or jobs (SDK format)")
         if self.executionPlan is not None and self.jobs is not None:
             raise ValueError("send executionPlan or top-level jobs, not both")
-        if self.providerApiKeys and len(self.providerApiKeys) > 16:
+        if len(self.provider_api_keys[1]) > 16:
             raise ValueError("providerApiKeys: too many entries")
         return self
 
@@ -143,12 +163,30 @@ class PlanCreate(BaseModel):
     def base_execution_id(self) -> str | None:
         if self.options and self.options.baseExecutionId:
             return self.options.baseExecutionId
+        if self.executionPlan is not None and self.executionPlan.baseExecutionId:
+            return self.executionPlan.baseExecutionId
         return self.baseExecutionId
 
     @property
+    def provider_api_keys(self) -> tuple[str, dict[str, str]]:
+        """The per-request provider keys and the field they came from (``options.providerApiKeys``
+        for today's TypeScript SDK, top-level ``providerApiKeys`` for the original one)."""
+        if self.options is not None and self.options.providerApiKeys:
+            return "options.providerApiKeys", self.options.providerApiKeys
+        return "providerApiKeys", self.providerApiKeys or {}
+
+    @property
+    def render_preset(self) -> RenderPreset:
+        """``options.renderPreset`` (documented format) or ``renderPreset`` (SDK); ``standard``."""
+        if self.options and self.options.renderPreset:
+            return self.options.renderPreset
+        return self.renderPreset or "standard"
+
+    @property
     def wire_format(self) -> WireFormat:
-        """Shape A is the documented format; top-level ``jobs`` is the TypeScript SDK's."""
-        return DOCUMENTED if self.executionPlan is not None else SDK
+        """Shape A is the documented format; top-level ``jobs`` is the TypeScript SDK's, and so is
+        shape A in today's SDK's dialect (it too only knows pending/processing/completed/failed)."""
+        return DOCUMENTED if self.executionPlan is not None and not is_current(self) else SDK
 
     @property
     def webhook_config(self) -> WebhookConfig | None:
@@ -160,6 +198,8 @@ class PlanCreate(BaseModel):
         """The webhook in force and the field its URL came from (for errors that name it)."""
         if self.options and self.options.webhookUrl:
             return "options.webhookUrl", WebhookConfig(self.options.webhookUrl, self.options.webhookSecret)
+        if self.options and self.options.webhook is not None:
+            return "options.webhook.url", WebhookConfig(self.options.webhook.url, self.options.webhook.secret)
         if self.webhook is not None:
             return "webhook.url", WebhookConfig(self.webhook.url, self.webhook.secret)
         if self.webhookUrl:
@@ -202,6 +242,7 @@ class PlanJob:
 class Plan:
     jobs: tuple[PlanJob, ...]
     root_job_ids: tuple[str, ...]
+    render_preset: RenderPreset = "standard"
 
     def job(self, job_id: str) -> PlanJob:
         for job in self.jobs:
@@ -221,6 +262,6 @@ class Submission:
     plan: Plan
     base_execution_id: str | None = None
     webhook: WebhookConfig | None = None
-    provider_keys: Mapping[str, str] = field(default_factory=dict)
-    job_keys: Mapping[str, str] = field(default_factory=dict)  # per-job apiKey, by job id
+    provider_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # secrets: kept out of reprs
+    job_keys: Mapping[str, str] = field(default_factory=dict, repr=False)  # per-job apiKey, by job id
     wire_format: WireFormat = DOCUMENTED  # decides the status vocabulary the client is answered in

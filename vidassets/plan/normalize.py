@@ -22,6 +22,8 @@ from vidassets.plan.models import JobIn, Plan, PlanCreate, PlanJob, Submission, 
 from vidassets.plan.native import lift_native_generate
 from vidassets.plan.operations import Operation
 from vidassets.plan.params import KEY_PROVIDERS, PARAMS_MODELS, URL_POLICY, check_url_host, flatten_generate
+from vidassets.plan.vendor_inputs import vendor_input_issues
+from vidassets.plan.wire_current import jobs_in_our_terms
 
 _SINGLE_INPUT = (Operation.REFRAME, Operation.LIP_SYNC, Operation.ADD_SUBTITLES)
 
@@ -47,13 +49,19 @@ def normalize_request(
     (``None``: only cloud metadata endpoints are refused at submit, as they are under every policy).
     """
     jobs_in, prefix = _checked_body(body, max_jobs)
+    provider_keys = _provider_keys(body)
+    # Today's TypeScript SDK's dialect in our terms; ``paths``: where each job came from.
+    ours = jobs_in_our_terms(body, jobs_in, prefix, provider_keys)
+    if ours.issues:
+        raise PlanValidationError(ours.issues)
+    jobs_in, paths = ours.jobs, ours.paths
     issues: list[PlanIssue] = []
     context = {URL_POLICY: url_policy}
-    jobs, job_keys, seen = _parse_jobs(jobs_in, prefix, issues, max_text_chars, max_duration_s, context,
+    jobs, job_keys, seen = _parse_jobs(jobs_in, paths, issues, max_text_chars, max_duration_s, context,
                                        base_output_job)
     ids = set(seen)
-    _check_dependencies(jobs_in, prefix, ids, set(external_job_ids), issues)
-    where_of = {job.id: f"{prefix}[{seen[job.id]}]" for job in jobs}
+    _check_dependencies(jobs_in, paths, ids, set(external_job_ids), issues)
+    where_of = {job.id: paths[seen[job.id]] for job in jobs}
     for job in jobs:
         _check_inputs(job, where_of[job.id], issues)
     _check_roots(body, ids, max_jobs, issues)
@@ -68,10 +76,11 @@ def normalize_request(
     if issues:
         raise PlanValidationError(issues)
     return Submission(
-        plan=Plan(jobs=tuple(jobs), root_job_ids=tuple(body.root_job_ids or dag.sinks(edges))),
+        plan=Plan(jobs=tuple(jobs), root_job_ids=tuple(body.root_job_ids or dag.sinks(edges)),
+                  render_preset=body.render_preset),
         base_execution_id=body.base_execution_id,
         webhook=body.webhook_config,
-        provider_keys=_provider_keys(body),
+        provider_keys=provider_keys,
         job_keys=job_keys,
         wire_format=body.wire_format,
     )
@@ -92,7 +101,7 @@ def _checked_body(body: PlanCreate, max_jobs: int) -> tuple[list[JobIn], str]:
     return jobs_in, prefix
 
 
-def _parse_jobs(jobs_in: list[JobIn], prefix: str, issues: list[PlanIssue], max_text_chars: int,
+def _parse_jobs(jobs_in: list[JobIn], paths: list[str], issues: list[PlanIssue], max_text_chars: int,
                 max_duration_s: float, context: Mapping[str, Any],
                 base_output_job: str | None) -> tuple[list[PlanJob], dict[str, str], dict[str, int]]:
     """Each job's operation and params; returns the jobs, their per-job keys and each id's index."""
@@ -100,7 +109,7 @@ def _parse_jobs(jobs_in: list[JobIn], prefix: str, issues: list[PlanIssue], max_
     jobs: list[PlanJob] = []
     job_keys: dict[str, str] = {}
     for index, job_in in enumerate(jobs_in):
-        where = f"{prefix}[{index}]"
+        where = paths[index]
         if job_in.id in seen:
             issues.append(PlanIssue(f"{where}.id", f"duplicate job id {job_in.id!r} (also at index {seen[job_in.id]})",
                                     job_in.id))
@@ -121,20 +130,20 @@ def _parse_jobs(jobs_in: list[JobIn], prefix: str, issues: list[PlanIssue], max_
     return jobs, job_keys, seen
 
 
-def _check_dependencies(jobs_in: list[JobIn], prefix: str, ids: set[str], external: set[str],
+def _check_dependencies(jobs_in: list[JobIn], paths: list[str], ids: set[str], external: set[str],
                         issues: list[PlanIssue]) -> None:
     """Every dependency names a job of the plan (or of the base), not itself, once."""
     for index, job_in in enumerate(jobs_in):
         if len(job_in.dependsOn) > bounds.MAX_DEPENDS_ON:
             continue  # reported once already, not once per entry
         for dep_index, dep in enumerate(job_in.dependsOn):
-            where = f"{prefix}[{index}].dependsOn[{dep_index}]"
+            where = f"{paths[index]}.dependsOn[{dep_index}]"
             if dep == job_in.id:
                 issues.append(PlanIssue(where, "a job cannot depend on itself", job_in.id))
             elif dep not in ids and dep not in external:
                 issues.append(PlanIssue(where, f"unknown job {dep!r}", job_in.id))
         if len(set(job_in.dependsOn)) != len(job_in.dependsOn) and _op_or_none(job_in) is not Operation.MERGE:
-            issues.append(PlanIssue(f"{prefix}[{index}].dependsOn", "duplicate dependency", job_in.id))
+            issues.append(PlanIssue(f"{paths[index]}.dependsOn", "duplicate dependency", job_in.id))
 
 
 def _check_roots(body: PlanCreate, ids: set[str], max_jobs: int, issues: list[PlanIssue]) -> None:
@@ -151,10 +160,11 @@ def _check_roots(body: PlanCreate, ids: set[str], max_jobs: int, issues: list[Pl
 def _provider_keys(body: PlanCreate) -> dict[str, str]:
     """``providerApiKeys`` by canonical provider name; an unknown provider is refused."""
     keys = {}
-    for name, key in (body.providerApiKeys or {}).items():
+    where, given = body.provider_api_keys
+    for name, key in given.items():
         canonical = "google-cloud" if name in ("google", "vertex", "googleCloud") else name
         if canonical not in KEY_PROVIDERS:
-            raise PlanValidationError([PlanIssue(f"providerApiKeys.{name}", f"unknown provider {name!r}")])
+            raise PlanValidationError([PlanIssue(f"{where}.{name}", f"unknown provider {name!r}")])
         keys[canonical] = key
     return keys
 
@@ -211,6 +221,10 @@ def _parse_job(
     if isinstance(duration, (int, float)) and duration > max_duration_s:
         field = origins.get("duration", "duration")
         issues.append(PlanIssue(f"{where}.params.{field}", f"must be at most {max_duration_s:g} seconds", job_in.id))
+        return None
+    refused = vendor_input_issues(op.value, params, where, job_in.id, origins)  # what the model cannot take
+    if refused:
+        issues.extend(refused)
         return None
     return PlanJob(id=job_in.id, operation=op, params=stored, depends_on=tuple(job_in.dependsOn)), params.secret()
 

@@ -103,6 +103,10 @@ HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 Duration = Annotated[float, Field(gt=0, le=bounds.MAX_CLIP_S)]
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 Colour = Annotated[str, BeforeValidator(lambda v: normalise_colour(v))]
+MAX_MODEL_INPUTS = 64
+# A model's own inputs, passed to the vendor verbatim (they win over mapped params); catalogued
+# models have them checked against their schema at submit (vidassets.plan.vendor_inputs).
+ModelInput = Annotated[dict[str, Any], Field(max_length=MAX_MODEL_INPUTS)]
 
 _NAMED_COLOURS = {
     "white": "#FFFFFF", "black": "#000000", "yellow": "#FFFF00", "red": "#FF0000",
@@ -171,6 +175,7 @@ class GenerateParams(_Params):
     endImage: MediaUrl | None = None
     cameraMotion: str | dict[str, Any] | None = None
     unified: bool | None = None
+    input: ModelInput | None = None
     url: MediaUrl | None = Field(default=None, validation_alias=AliasChoices("url", "mediaUrl", "videoUrl"))
 
     @field_validator("duration")
@@ -291,12 +296,18 @@ class ReframeParams(_SingleInputParams):
 
 
 class LipSyncParams(_SingleInputParams):
+    """Keys this model does not declare are a lip-sync model's options (``sync_mode``...), kept as
+    on ``generate``; ``input`` holds them too, verbatim."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, str_strip_whitespace=True)
+
     audioUrl: MediaUrl = Field(validation_alias=AliasChoices("audioUrl", "audio", "audio_url"))
     volume: float = Field(default=1.0, ge=0, le=bounds.MAX_VOLUME)
     fit: Literal["shortest", "video", "audio"] = "video"
     provider: Provider = None
     model: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices("model", "modelId"))
-    apiKey: SecretStr | None = None
+    apiKey: SecretStr | None = Field(default=None, validation_alias=AliasChoices("apiKey", "api_key"))
+    input: ModelInput | None = None
 
 
 class Timing(BaseModel):
@@ -440,6 +451,7 @@ class AddSubtitlesParams(_SingleInputParams):
     model: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices("model", "modelId"))
     language: str | None = Field(default=None, max_length=16, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
     apiKey: SecretStr | None = None
+    input: ModelInput | None = None  # the transcription model's own inputs, verbatim
 
     @model_validator(mode="before")
     @classmethod

@@ -67,6 +67,7 @@ class GenerateRequest:
     end_image: str | None = None
     camera_motion: Any = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=dict)  # the plan's ``input``: sent verbatim, wins
 
     @classmethod
     def from_params(cls, params: GenerateParams) -> GenerateRequest:
@@ -77,7 +78,14 @@ class GenerateRequest:
             resolution=params.resolution, fps=params.fps, seed=params.seed, model=params.model,
             negative_prompt=params.negativePrompt, start_image=params.startImage, end_image=params.endImage,
             camera_motion=params.cameraMotion, extra=dict(params.model_extra or {}),
+            input=dict(getattr(params, "input", None) or {}),
         )
+
+    def values(self) -> dict[str, Any]:
+        """The plan params under their plan names, as the model catalogue's routes read them."""
+        return {"prompt": self.prompt, "negativePrompt": self.negative_prompt, "duration": self.duration,
+                "aspectRatio": self.aspect_ratio, "resolution": self.resolution, "fps": self.fps, "seed": self.seed,
+                "startImage": self.start_image, "endImage": self.end_image, "cameraMotion": self.camera_motion}
 
     def model_input(self, *, image_key: str = "image", end_image_key: str = "end_image") -> dict[str, Any]:
         """The vendor-neutral input most hosted video models accept (snake_case names).
@@ -101,10 +109,16 @@ class LipSyncRequest:
     volume: float = 1.0
     fit: str = "video"
     extra: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=dict)  # the model's own options, verbatim
 
     @classmethod
     def from_params(cls, params: LipSyncParams) -> LipSyncRequest:
-        return cls(model=params.model, volume=params.volume, fit=params.fit, extra=dict(params.model_extra or {}))
+        return cls(model=params.model, volume=params.volume, fit=params.fit, extra=dict(params.model_extra or {}),
+                   input=dict(getattr(params, "input", None) or {}))
+
+    def values(self) -> dict[str, Any]:
+        """The plan params the model catalogue's routes read (``fit`` becomes sync.so's sync_mode)."""
+        return {"fit": self.fit}
 
 
 @dataclass(frozen=True)
@@ -184,4 +198,4 @@ class TranscriptionProvider(Protocol):
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
                    cancel: threading.Event, publish: PublishFn | None,
-                   ledger: Ledger | None = None) -> list[Word]: ...
+                   ledger: Ledger | None = None, options: Mapping[str, Any] | None = None) -> list[Word]: ...

@@ -33,6 +33,7 @@ from vidassets.providers.base import (
     Word,
     words_from_output,
 )
+from vidassets.providers.catalogue.build import media_input, vendor_request
 from vidassets.providers.http import (
     CreateUnanswered,
     HttpPolicy,
@@ -41,13 +42,14 @@ from vidassets.providers.http import (
     Timing,
     VendorSession,
     first_url,
-    inline_or_publish,
     progress_from_logs,
 )
 from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.providers.uploads import FalStorage, InputResolver, LocalInput
 from vidassets.storage.vendor_jobs import VendorRef
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
+STORAGE_URL = "https://rest.fal.ai"  # uploads (uploads.FalStorage)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,12 @@ def request_urls(base_url: str, model: str, request_id: str) -> tuple[str, str, 
     return f"{root}/status", root, f"{root}/cancel"
 
 
+def webhook_params(session: VendorSession) -> dict[str, str] | None:
+    """``fal_webhook``: where fal posts the result when the ledger gave this attempt a webhook URL
+    (fal signs deliveries with its own published keys, whoever's key made the request)."""
+    return {"fal_webhook": session.webhook_url} if session.webhook_url else None
+
+
 class FalProvider(HttpProvider):
     name = "fal"
     auth_scheme = "Key"
@@ -85,13 +93,16 @@ class FalProvider(HttpProvider):
                  policy: HttpPolicy | None = None, timing: Timing | None = None, models: FalModels = FalModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models
+        self.inputs = InputResolver(FalStorage(STORAGE_URL))  # files reach fal (uploads.py)
 
     # -- the three job kinds --------------------------------------------------------------
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
-        model = request.model or self.models.video
-        payload = request.model_input(image_key="image_url", end_image_key="end_image_url")
+        # A catalogued model's endpoint follows the plan: image-to-video when a start image is given.
+        model, payload = vendor_request(
+            self.name, request.model or self.models.video, "generate", request.values(), request.extra, request.input,
+            lambda: request.model_input(image_key="image_url", end_image_key="end_image_url"))
         return self._media_job("generate", model, payload, out=out, api_key=api_key, on_progress=on_progress,
                                cancel=cancel, ledger=ledger)
 
@@ -99,18 +110,19 @@ class FalProvider(HttpProvider):
                  on_progress: ProgressCallback, cancel: threading.Event,
                  publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.lip_sync
-        payload = {"video_url": inline_or_publish(video, publish), "audio_url": inline_or_publish(audio, publish),
-                   **dict(request.extra)}
+        files = {"video_url": LocalInput(video, publish), "audio_url": LocalInput(audio, publish)}
+        payload = media_input(self.name, model, "lip_sync", files, request.values(), request.extra, request.input)
         return self._media_job("lip_sync", model, payload, out=out, api_key=api_key, on_progress=on_progress,
                                cancel=cancel, ledger=ledger)
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
-                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None) -> list[Word]:
+                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None,
+                   options: Mapping[str, Any] | None = None) -> list[Word]:
+        """Timed words (word-level chunks); ``options`` are the model's own inputs (plan ``input``)."""
         chosen = model or self.models.transcription
-        payload: dict[str, Any] = {"audio_url": inline_or_publish(media, publish), "task": "transcribe",
-                                   "chunk_level": "word"}
-        if language:
-            payload["language"] = language
+        generic: dict[str, Any] = {"task": "transcribe", "chunk_level": "word", "language": language}
+        payload = media_input(self.name, chosen, "transcribe", {"audio_url": LocalInput(media, publish)},
+                              {"language": language}, {k: v for k, v in generic.items() if v}, options or {})
         with self.session(api_key, cancel) as session:
             run = self._run(session, "transcribe", chosen, payload, None, ledger)
         return words_from_output(run.output)
@@ -128,15 +140,16 @@ class FalProvider(HttpProvider):
             size = run.download(session, url, out)
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"requestId": run.handle.id, "bytes": size})
+                              details={"requestId": run.handle.id, "bytes": size, **run.billing})
 
     def _run(self, session: VendorSession, step: str, model: str, payload: Mapping[str, Any],
              on_progress: ProgressCallback | None, ledger: Ledger | None) -> VendorRun[QueuedRequest]:
         headers = {"X-Fal-Request-Timeout": str(max(1, int(self.policy.timeout_s)))}
+        payload = self.inputs.resolve(session, payload)  # local files, s3:// and big data: URIs made readable
 
         def create(before_send: Callable[[], None]) -> QueuedRequest:
             answer = session.create(f"{self.base_url}/{model.strip('/')}", json=dict(payload), headers=headers,
-                                    before_send=before_send)
+                                    params=webhook_params(session), before_send=before_send)
             if not answer.get("request_id"):
                 raise CreateUnanswered("the answer carries no request_id")
             return queued(str(answer["request_id"]), answer)
@@ -173,5 +186,6 @@ class FalProvider(HttpProvider):
             rebuild=lambda ref: queued(ref.vendor_job_id, {"status_url": ref.get_url, "cancel_url": ref.cancel_url,
                                                            **ref.urls}),
             state=state, cancel=lambda q: session.fire(self.cancel_method, q.cancel_url),
+            webhook=True,  # fal signs with its own published keys, whoever's key made the request
         )
         return run_once(session, call, ledger, on_progress)

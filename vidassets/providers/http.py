@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import email.utils
 import functools
 import logging
@@ -36,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,6 +46,7 @@ from pydantic import SecretStr
 from vidassets.net.fetch import guarded_client
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import ProgressCallback, ProviderCancelled, ProviderError, PublishFn
+from vidassets.providers.usage import PriceTable
 
 if TYPE_CHECKING:
     from vidassets.settings import Settings
@@ -53,7 +55,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_AGENT = "vidassets-providers/1"
-INLINE_LIMIT_BYTES = 10 * 1024 * 1024
+# The largest file sent inline as a ``data:`` URI; bigger inputs go through the vendor's file API
+# or a signed URL (vidassets.providers.uploads). Replicate advises data URIs only for small files.
+INLINE_LIMIT_BYTES = 256 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 * 1024 * 1024
 _CHUNK = 1024 * 1024
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -70,6 +74,8 @@ _SPACE = re.compile(r"\s")
 _HEADER_SAFE = re.compile(r"^[\x21-\x7e]+$")
 
 H = TypeVar("H")
+#: Builds an upload's httpx body arguments (content/files/data) for one attempt; files it opens go on the stack.
+BodyFn = Callable[[contextlib.ExitStack[bool | None]], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,15 @@ class HttpPolicy:
     jitter: float = 0.5  # a backoff delay is drawn from [1 - jitter, 1] x its exponential value
     lookup_settle_s: float = 5.0  # before looking for a job whose create got no answer
     ledger_wait_s: float = 1.0  # between looks at a create another live worker is sending
+    claim_lease_s: float | None = None  # None: derived from the request timeout (see lease_s)
+    # Webhooks in: where vendors deliver (None: polling only), to which vendors creates ask for
+    # deliveries, how often a poller re-reads the ledger row a delivery lands in, and how far
+    # the poll interval grows meanwhile (polling is then only the fallback).
+    webhook_base_url: str | None = None
+    webhook_vendors: frozenset[str] = frozenset()
+    ledger_check_s: float = 1.0
+    webhook_poll_max_interval_s: float = 60.0
+    prices: PriceTable = field(default_factory=PriceTable)  # the operator's; a job without one has no cost
     # SSRF guard for every connection (API calls and output downloads: a vendor's reply names
     # the output URL, so it is checked like any other user-influenced address). None: unguarded.
     addresses: AddressPolicy | None = None
@@ -101,6 +116,11 @@ class HttpPolicy:
             "max_retries": settings.provider_max_retries, "max_download_bytes": settings.fetch_max_bytes,
             "addresses": AddressPolicy(allow_private=settings.allow_private_urls,
                                        allowlist=tuple(settings.url_allowlist)),
+            "lookup_settle_s": settings.vendor_lookup_settle_s, "ledger_wait_s": settings.vendor_ledger_wait_s,
+            "claim_lease_s": settings.vendor_claim_lease_s, "webhook_base_url": settings.vendor_webhook_base_url,
+            "webhook_vendors": webhook_vendors(settings), "ledger_check_s": settings.vendor_ledger_check_s,
+            "webhook_poll_max_interval_s": settings.vendor_webhook_poll_max_interval_s,
+            "prices": PriceTable(settings.vendor_prices),
         }
         return cls(**{**values, **overrides})
 
@@ -111,9 +131,26 @@ class HttpPolicy:
 
     @property
     def lease_s(self) -> float:
-        """How long a claim to send a create holds without renewal: one request after the longest
-        wait for a retry, with margin (it is renewed before every request)."""
+        """How long a claim to send a create holds without renewal (``claim_lease_s``, by default
+        one request after the longest wait for a retry, with margin: it is renewed before every request)."""
+        if self.claim_lease_s is not None:
+            return self.claim_lease_s
         return self.request_timeout_s + self.max_retry_after_s + 30.0
+
+    def webhook_url(self, vendor: str, token: str | None) -> str | None:
+        """Where ``vendor`` delivers the outcome of the attempt whose token is ``token``; None when
+        webhooks are off for it (no public URL, no way to verify its deliveries)."""
+        if not self.webhook_base_url or not token or vendor not in self.webhook_vendors:
+            return None
+        return f"{self.webhook_base_url}/api/vendor-webhooks/{vendor}/{token}"
+
+
+def webhook_vendors(settings: Settings) -> frozenset[str]:
+    """Vendors whose deliveries this server can verify: fal (its public JWKS) always, Replicate
+    once its account signing secret is configured; none without a public URL."""
+    if not settings.vendor_webhook_base_url:
+        return frozenset()
+    return frozenset({"fal", *(["replicate"] if settings.replicate_webhook_secret else [])})
 
 
 @dataclass(frozen=True)
@@ -137,6 +174,17 @@ class PollState:
     usage: Mapping[str, Any] | None = None  # what the vendor reports having used (predict time ...)
 
 
+class TokenSource(Protocol):
+    """Credentials that change during a session (Google OAuth tokens, see ``google_auth.py``):
+    asked for the auth headers before every request, renewed once when the vendor answers 401."""
+
+    def headers(self) -> Mapping[str, str]: ...
+
+    def renew(self, rejected: Mapping[str, str]) -> None: ...
+
+    def redact(self, text: str) -> str: ...
+
+
 class CreateUnanswered(Exception):
     """A create request may have reached the vendor, but its answer did not reach us: the vendor
     may have started (and will bill) a job we know nothing of. Never resend it blindly."""
@@ -153,6 +201,7 @@ class _Retry:
     code: str
     refused: bool = False  # the vendor certainly did not act on the request (safe to send a create again)
     after: float | None = None  # the vendor's Retry-After
+    renew: bool = False  # a 401 to a refreshable token: renew it and send again (once)
 
 
 class _Progress:
@@ -317,7 +366,7 @@ class VendorSession:
     """
 
     def __init__(self, vendor: str, *, base_url: str, auth: Mapping[str, str], secret: str,
-                 policy: HttpPolicy, timing: Timing, cancel: threading.Event):
+                 policy: HttpPolicy, timing: Timing, cancel: threading.Event, tokens: TokenSource | None = None):
         self.vendor = vendor
         self.base_url = base_url.rstrip("/")
         self.policy = policy
@@ -325,12 +374,21 @@ class VendorSession:
         self.cancel = cancel
         self._auth = dict(auth)
         self._secret = secret
+        self._tokens = tokens
+        self._key_names = {name.lower() for name in auth} | ({"authorization"} if tokens else set())
+        self._sending_to = origin(base_url)
         self.deadline = timing.clock() + policy.timeout_s
+        # Set by the ledger for the create it sends (vidassets.providers.ledger): where the vendor
+        # delivers this attempt's outcome, or None. ``server_key``: the call uses this server's key
+        # (a Replicate delivery is signed with the secret of the account whose key made the job).
+        self.webhook_url: str | None = None
+        self.server_key = False
         if policy.addresses is not None:
             self._client = guarded_client(policy.addresses, policy.request_timeout_s, headers={"User-Agent": USER_AGENT})
         else:
             timeout = httpx.Timeout(policy.request_timeout_s, connect=min(policy.request_timeout_s, 10.0))
             self._client = httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT}, verify=_tls_context())
+        self._client.event_hooks["request"] = [self._key_stays_home]
 
     def __enter__(self) -> VendorSession:
         return self
@@ -345,7 +403,19 @@ class VendorSession:
     # -- secrets, time and cancellation ---------------------------------------------------
 
     def redact(self, text: str) -> str:
-        return text.replace(self._secret, "[redacted]") if self._secret else text
+        text = text.replace(self._secret, "[redacted]") if self._secret else text
+        return self._tokens.redact(text) if self._tokens is not None else text
+
+    def auth_headers(self) -> Mapping[str, str]:
+        """The key's headers for the next request (a refreshable token is renewed ahead of expiry)."""
+        return self._tokens.headers() if self._tokens is not None else self._auth
+
+    def _key_stays_home(self, request: httpx.Request) -> None:
+        """Drop the key from a redirect to another origin. httpx drops ``Authorization`` itself,
+        but not other key headers (Google's ``x-goog-api-key``)."""
+        if origin(str(request.url)) != self._sending_to:
+            for name in self._key_names:
+                request.headers.pop(name, None)
 
     def error(self, message: str, *, code: str, retryable: bool = False) -> ProviderError:
         return ProviderError(self.redact(message), code=code, retryable=retryable)
@@ -396,7 +466,7 @@ class VendorSession:
                              code="provider_failed") from None
 
     def create(self, url: str, *, json: Any, headers: Mapping[str, str] | None = None,
-               before_send: Callable[[], None] | None = None) -> Any:
+               params: Mapping[str, str] | None = None, before_send: Callable[[], None] | None = None) -> Any:
         """POST a request that starts a paid vendor job; return the vendor's JSON answer.
 
         Resent only when the vendor certainly did not act on it (429, 503, 408, no connection);
@@ -404,7 +474,8 @@ class VendorSession:
         answer, 500/502/504) raises :class:`CreateUnanswered`. Refusals raise ProviderError.
         ``before_send`` runs before every request (the ledger counts it and renews its claim).
         """
-        response = self._send("POST", url, json=json, headers=headers, create=True, before_send=before_send)
+        response = self._send("POST", url, json=json, params=params, headers=headers, create=True,
+                              before_send=before_send)
         try:
             body = response.json()
         except ValueError:
@@ -417,34 +488,50 @@ class VendorSession:
         """One best-effort attempt, ignoring cancel and deadline (used to cancel a vendor job);
         whether the vendor accepted it."""
         try:
-            response = self._client.request(method, url, json=json, headers=self._auth,
+            self._sending_to = origin(url)
+            response = self._client.request(method, url, json=json, headers=self.auth_headers(),
                                             timeout=self.policy.cancel_timeout_s)
             log.info("%s: %s %s answered HTTP %d", self.vendor, method, where(url), response.status_code)
             return response.status_code < 400
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ProviderError) as exc:
             log.warning("%s: %s %s failed: %s", self.vendor, method, where(url), type(exc).__name__)
             return False
+
+    def transfer(self, method: str, url: str, *, body: BodyFn,
+                 headers: Mapping[str, str] | None = None, authorised: bool = True) -> Any:
+        """Send a file (an upload: it starts no paid job, so it is resent like a GET) and return
+        the JSON answer (``{}`` if empty or not JSON: a storage PUT answers nothing the caller
+        needs). ``body(stack)`` gives httpx's ``content``/``files``/``data`` arguments afresh for
+        every attempt; files it opens go on ``stack``."""
+        response = self._send(method, url, body=body, headers=headers, authorised=authorised, idempotent=True)
+        try:
+            return response.json() if response.content else {}
+        except ValueError:
+            return {}
 
     def _send(self, method: str, url: str, *, json: Any = None, params: Mapping[str, str] | None = None,
               idempotent: bool | None = None, stream: bool = False, authorised: bool = True,
               headers: Mapping[str, str] | None = None, create: bool = False,
-              before_send: Callable[[], None] | None = None) -> httpx.Response:
+              before_send: Callable[[], None] | None = None,
+              body: BodyFn | None = None) -> httpx.Response:
         """Send with retries; return a 2xx/3xx response (open, when ``stream``) or raise ProviderError.
 
         A POST whose answer was lost (read timeout, dropped connection) is not resent unless
         ``idempotent``: the vendor may have created the job, and a second one costs money. With
-        ``create``, neither is a 5xx other than 503 (see :meth:`create`).
+        ``create``, neither is a 5xx other than 503 (see :meth:`create`). A 401 to a refreshable
+        token renews it and sends once more (the vendor did not act on a request it refused).
         """
         safe = method.upper() in _IDEMPOTENT if idempotent is None else idempotent
-        sent_headers = {**(self._auth if authorised else {}), **(headers or {})}
+        renewable = authorised and self._tokens is not None
         attempt = 0
         while True:
             self.check()
             if before_send is not None:
                 before_send()
+            sent_headers = {**(self.auth_headers() if authorised else {}), **(headers or {})}
             try:
                 retry = self._attempt(method, url, json=json, params=params, headers=sent_headers, stream=stream,
-                                      safe=safe, attempt=attempt)
+                                      safe=safe, attempt=attempt, renewable=renewable, body=body)
             except CreateUnanswered as exc:
                 if create:
                     raise
@@ -454,6 +541,10 @@ class VendorSession:
                                  code="provider_unavailable") from None
             if isinstance(retry, httpx.Response):
                 return retry
+            if retry.renew and self._tokens is not None:
+                renewable = False  # once: a second 401 is about the credentials, not their age
+                self._tokens.renew(sent_headers)
+                continue
             if create and not retry.refused:
                 raise CreateUnanswered(retry.reason, retry.after)
             attempt += 1
@@ -465,10 +556,14 @@ class VendorSession:
             self.pause(retry.delay)
 
     def _attempt(self, method: str, url: str, *, json: Any, params: Mapping[str, str] | None,
-                 headers: Mapping[str, str], stream: bool, safe: bool, attempt: int) -> httpx.Response | _Retry:
+                 headers: Mapping[str, str], stream: bool, safe: bool, attempt: int, renewable: bool = False,
+                 body: BodyFn | None = None) -> httpx.Response | _Retry:
         try:
-            request = self._client.build_request(method, url, json=json, params=params, headers=headers)
-            response = self._client.send(request, stream=stream, follow_redirects=True)
+            with contextlib.ExitStack() as opened:
+                extra = dict(body(opened)) if body is not None else {}
+                request = self._client.build_request(method, url, json=json, params=params, headers=headers, **extra)
+                self._sending_to = origin(url)
+                response = self._client.send(request, stream=stream, follow_redirects=True)
         except httpx.TransportError as exc:
             connect_failed = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
             if not (safe or connect_failed):
@@ -484,12 +579,15 @@ class VendorSession:
             delay = min(after, self.policy.max_retry_after_s) if after is not None else self.policy.backoff(attempt)
             return _Retry(f"HTTP {status}", delay, "rate_limited" if status == 429 else "provider_unavailable",
                           refused=status in _REFUSED, after=after)
+        if status == 401 and renewable:
+            return _Retry("HTTP 401", 0.0, "provider_auth", refused=True, renew=True)
         raise self._rejection(response)
 
     def _rejection(self, response: httpx.Response) -> ProviderError:
         message, policy = describe_error(response)
         status = response.status_code
-        if status in (401, 403):
+        # Google answers a bad API key with 400 INVALID_ARGUMENT, "API key not valid. ...".
+        if status in (401, 403) or (status == 400 and "api key not valid" in message.lower()):
             return self.error(f"{self.vendor} refused the credentials (HTTP {status}): {message}", code="provider_auth")
         if policy:
             return self.error(f"{self.vendor} refused the request (content policy): {message}", code="content_policy")
@@ -498,19 +596,38 @@ class VendorSession:
     # -- jobs -----------------------------------------------------------------------------
 
     def poll(self, handle: H, state: Callable[[H], PollState],
-             on_progress: ProgressCallback | None = None) -> PollState:
+             on_progress: ProgressCallback | None = None, wake: Callable[[], bool] | None = None) -> PollState:
         """Poll a vendor job with a growing interval until it ends; return its last state (done,
         or ``failure``). Cancel, the deadline and errors raise: whoever submitted the job decides
-        whether to cancel it at the vendor (see :mod:`vidassets.providers.ledger`)."""
+        whether to cancel it at the vendor (see :mod:`vidassets.providers.ledger`).
+
+        With ``wake`` (a webhook delivery may arrive: it says whether one did), the waits look at
+        it every ``ledger_check_s`` and the next poll comes at once when it fires; polling is then
+        only the fallback, its interval growing to ``webhook_poll_max_interval_s``."""
         progress = _Progress(on_progress)
         interval = self.policy.poll_interval_s
+        cap = self.policy.poll_max_interval_s if wake is None else self.policy.webhook_poll_max_interval_s
         while True:
             current = state(handle)
             if current.failure is not None or current.done:
                 return current
             progress(current.progress)
-            self.pause(interval)
-            interval = min(interval * self.policy.poll_factor, self.policy.poll_max_interval_s)
+            if wake is None:
+                self.pause(interval)
+            else:
+                self.wait_for(wake, interval)
+            interval = min(interval * self.policy.poll_factor, cap)
+
+    def wait_for(self, wake: Callable[[], bool], seconds: float) -> bool:
+        """Wait up to ``seconds``, asking ``wake`` every ``ledger_check_s``; whether it fired."""
+        end = self.timing.clock() + seconds
+        while True:
+            left = end - self.timing.clock()
+            if left <= 0:
+                return False
+            self.pause(min(self.policy.ledger_check_s, left))
+            if wake():
+                return True
 
     # -- outputs --------------------------------------------------------------------------
 
@@ -642,8 +759,14 @@ class HttpProvider:
             # Checked here because an HTTP library's error about a bad header would quote the key.
             raise ProviderError(f"the {self.name} API key contains characters not allowed in an HTTP header",
                                 code="provider_auth")
-        return VendorSession(self.name, base_url=self.base_url, auth={"Authorization": f"{self.auth_scheme} {key}"},
-                             secret=key, policy=self.policy, timing=self.timing, cancel=cancel)
+        session = VendorSession(self.name, base_url=self.base_url, auth=self.key_headers(key),
+                                secret=key, policy=self.policy, timing=self.timing, cancel=cancel)
+        session.server_key = not api_key
+        return session
+
+    def key_headers(self, key: str) -> dict[str, str]:
+        """How the key travels: ``Authorization: <scheme> <key>`` (Google's API keys use their own header)."""
+        return {"Authorization": f"{self.auth_scheme} {key}"}
 
     def cancel_recorded(self, job: VendorJob, api_key: str | None) -> bool:
         """Cancel a job recorded in the vendor-job ledger (its worker is gone); whether the

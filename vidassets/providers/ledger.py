@@ -13,8 +13,16 @@
    predictions) and adopts it, sends again only after two lookups found nothing, and otherwise
    fails with ``vendor_create_unconfirmed``, the evidence kept in the ledger row. A claim whose
    holder died (SIGKILL between sending and recording) is taken over and resolved the same way;
-4. polls to the end and records the outcome and the vendor's usage. Whatever stops the polling
-   (cancel, timeout, an error) cancels the job at the vendor and records whether that worked.
+4. polls to the end and records the outcome and the vendor's usage (and the seconds it bills,
+   :mod:`vidassets.providers.usage`). Whatever stops the polling (cancel, timeout, an error)
+   cancels the job at the vendor and records whether that worked.
+
+Webhooks in: when the vendor can deliver to this server (:meth:`HttpPolicy.webhook_url`), the
+create carries the attempt's own URL (its ``hook_token``), recorded as ``webhook requested``
+before it is sent. The API's receiver (:mod:`vidassets.vendorhooks`) writes a verified delivery
+to the ledger row - from any host, through the database - and the poller, which re-reads the row
+between its now slow polls, polls at once when one lands. A delivery for an attempt whose create
+answer was never recorded records the vendor's job on it, so a dead worker's job is followed.
 
 :func:`cancel_in_flight` cancels what an execution still has running at vendors.
 """
@@ -26,12 +34,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from vidassets.providers.base import ProviderError
 from vidassets.providers.http import CreateUnanswered, PollState, VendorSession, first_url
+from vidassets.providers.usage import billed_seconds
 from vidassets.storage.vendor_jobs import (
     CANCELED,
     CREATING,
@@ -60,6 +69,8 @@ UNCONFIRMED_CODE = "vendor_create_unconfirmed"
 LOOKUP_SKEW = dt.timedelta(seconds=60)
 #: Looks (``lookup_settle_s`` apart) that must find nothing before a create is sent again.
 LOOKUPS = 2
+#: The evidence event that says the create asked the vendor for a webhook delivery.
+WEBHOOK_REQUESTED = "webhook requested"
 #: An output that cannot be used for these reasons will not become usable: the attempt is over.
 _UNUSABLE_OUTPUT = frozenset({"provider_rejected", "provider_failed", "content_policy"})
 
@@ -99,6 +110,9 @@ class VendorCall(Generic[H]):
     # Jobs this account created since a time whose request was this one, oldest first; None
     # when the vendor offers no way to find a job whose create got no answer.
     find: Callable[[dt.datetime], Sequence[H]] | None = None
+    # Whether the create can carry a webhook (``session.webhook_url``) whose delivery this server
+    # can verify: the ledger then gives it the attempt's URL and the poller waits for it.
+    webhook: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,7 @@ class VendorRun(Generic[H]):
     output: Any
     job: VendorJob
     ledger: Ledger
+    billing: Mapping[str, Any] = field(default_factory=dict)  # billedSeconds, costUsd: for the job's result details
 
     def unusable(self, error: ProviderError) -> ProviderError:
         """The output cannot be used (gone, empty, refused): the attempt is over, so the next
@@ -178,6 +193,10 @@ def _create(session: VendorSession, call: VendorCall[H], ledger: Ledger, job: Ve
     lease = session.policy.lease_s
     resent = 0
     settle: float | None = None
+    hooked = ledger.durable and call.webhook
+    session.webhook_url = session.policy.webhook_url(session.vendor, job.hook_token) if hooked else None
+    if session.webhook_url is not None:
+        job = ledger.note(job, WEBHOOK_REQUESTED) or job
 
     def before_send() -> None:  # every request, refusals' retries included, counted under a renewed claim
         if not ledger.renew(job, lease, posted=True):
@@ -229,6 +248,9 @@ def _look_up(session: VendorSession, call: VendorCall[H], ledger: Ledger, job: V
     """Find the job an unanswered create made and adopt it; ``_ABSENT`` when two lookups show
     it was not made. Raises ``vendor_create_unconfirmed`` when that cannot be known."""
     if call.find is None:
+        current = ledger.reload(job)
+        if current is not None and current.ref is not None:  # a webhook delivery named the job meanwhile
+            return current, call.rebuild(current.ref)
         raise _give_up(session, ledger, job, reason, f"{session.vendor} offers no way to find the job it may have made")
     since = job.created_at - LOOKUP_SKEW
     for look in range(LOOKUPS):
@@ -286,18 +308,41 @@ def _give_up(session: VendorSession, ledger: Ledger, job: VendorJob, reason: str
 def _follow(session: VendorSession, call: VendorCall[H], ledger: Ledger, job: VendorJob, handle: H,
             on_progress: Callable[[float], None] | None) -> VendorRun[H]:
     try:
-        final = session.poll(handle, call.state, on_progress)
+        final = session.poll(handle, call.state, on_progress, wake=_waker(ledger, job))
     except BaseException as exc:
         _stop(call, ledger, job, handle, exc)
         raise
     failure = final.failure
+    seconds = billed_seconds(session.vendor, final.usage)
     if failure is not None:
         ledger.finish(job, CANCELED if failure.code in ("cancelled", "timeout") else FAILED,
-                      vendor_status=final.vendor_status, usage=final.usage, error_code=failure.code, error=str(failure))
+                      vendor_status=final.vendor_status, usage=final.usage, billed_seconds=seconds,
+                      error_code=failure.code, error=str(failure))
         raise failure
     done = ledger.finish(job, SUCCEEDED, vendor_status=final.vendor_status, output_url=first_url(final.output),
-                         usage=final.usage)
-    return VendorRun(handle, final.output, done or job, ledger)
+                         usage=final.usage, billed_seconds=seconds)
+    cost = session.policy.prices.cost(session.vendor, job.model, seconds)
+    billing = {k: v for k, v in (("billedSeconds", seconds), ("costUsd", cost)) if v is not None}
+    return VendorRun(handle, final.output, done or job, ledger, billing)
+
+
+def _waker(ledger: Ledger, job: VendorJob) -> Callable[[], bool] | None:
+    """For an attempt whose create asked for a webhook: whether a delivery landed on its ledger
+    row since the last look (the receiver may run on another host; the database is the channel)."""
+    if not ledger.durable or not any(event.get("event") == WEBHOOK_REQUESTED for event in job.evidence):
+        return None
+    seen = job.hook
+
+    def wake() -> bool:
+        nonlocal seen
+        current = ledger.reload(job)
+        hook = current.hook if current is not None else None
+        if hook is None or hook == seen:
+            return False
+        seen = hook
+        return True
+
+    return wake
 
 
 def _stop(call: VendorCall[H], ledger: Ledger, job: VendorJob, handle: H, exc: BaseException) -> None:

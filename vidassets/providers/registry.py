@@ -7,15 +7,20 @@ a vendor that does not offer that kind, such as lip sync on ``google-cloud``) fa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, TypeVar
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import LipSyncProvider, ProviderError, TranscriptionProvider, VideoProvider
 from vidassets.providers.fal import FalProvider
+from vidassets.providers.gemini import GeminiProvider
+from vidassets.providers.google_auth import google_credentials
 from vidassets.providers.http import HttpPolicy, Timing
 from vidassets.providers.local import LocalProvider
 from vidassets.providers.replicate import ReplicateProvider
+from vidassets.providers.uploads import FalStorage, InputResolver, publicly_reachable
 from vidassets.providers.vertex import VertexProvider
 
 if TYPE_CHECKING:
@@ -82,13 +87,56 @@ def default_registry(timeout_s: float | None = None, settings: Settings | None =
     replicate = ReplicateProvider(base_url=settings.replicate_base_url, api_key=settings.replicate_api_key,
                                   policy=policy, timing=timing)
     fal = FalProvider(base_url=settings.fal_base_url, api_key=settings.fal_api_key, policy=policy, timing=timing)
-    vertex = VertexProvider(
-        project=settings.vertex_project, location=settings.vertex_location, base_url=settings.vertex_base_url,
-        api_key=settings.google_access_token, policy=policy, timing=timing,
-        image_policy=AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist)),
-    )
+    s3 = _s3_factory(settings)
+    replicate.inputs = _inputs(settings, replicate.inputs, s3)
+    fal.inputs = _inputs(settings, dataclasses.replace(fal.inputs, files=FalStorage(settings.fal_storage_url)), s3)
+    vertex = _google(settings, policy, timing)
+    vertex.s3 = s3
     return ProviderRegistry(
         {"local": LocalProvider(timeout_s), "replicate": replicate, "fal": fal, "google-cloud": vertex},
         lip_sync={"replicate": replicate, "fal": fal},
         transcribers={"replicate": replicate, "fal": fal},
     )
+
+
+def _google(settings: Settings, policy: HttpPolicy, timing: Timing | None) -> VertexProvider:
+    """Veo on Vertex AI (renewing credentials from a key file or ADC, else a static token), with
+    the Gemini API behind it for API keys (docs/providers.md, "Google credentials")."""
+    images = AddressPolicy(allow_private=settings.allow_private_urls, allowlist=tuple(settings.url_allowlist))
+    clock = (timing or Timing()).clock
+    gemini = GeminiProvider(base_url=settings.gemini_base_url, api_key=settings.gemini_api_key, policy=policy,
+                            timing=timing, image_policy=images)
+    return VertexProvider(
+        project=settings.vertex_project, location=settings.vertex_location, base_url=settings.vertex_base_url,
+        api_key=settings.google_access_token, policy=policy, timing=timing, image_policy=images,
+        credentials=google_credentials(credentials_file=settings.google_credentials_file,
+                                       use_adc=settings.google_use_adc, clock=clock),
+        gemini=gemini, gcs_base_url=settings.gcs_base_url,
+    )
+
+
+def _s3_factory(settings: Settings) -> Callable[[], Any]:
+    """A boto3 client for ``s3://`` inputs, made on first use (one per process)."""
+    @functools.cache
+    def client() -> Any:
+        from vidassets.storage.artefacts import s3_client
+
+        secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
+        return s3_client(settings.s3_endpoint_url, settings.s3_region, settings.s3_access_key_id, secret)
+
+    return client
+
+
+def _inputs(settings: Settings, resolver: InputResolver, s3: Callable[[], Any]) -> InputResolver:
+    """A vendor's input resolver with this server's S3 access and limits: a presigned ``s3://``
+    input lives as long as the vendor job may (the timeout, Replicate's Cancel-After margin, slack),
+    and S3 URLs go to vendors only when the endpoint is public (AWS, or a name that resolves to
+    public addresses: not a MinIO on the private network)."""
+    endpoint = settings.s3_endpoint_url
+
+    @functools.cache
+    def store_public() -> bool:
+        return endpoint is None or publicly_reachable(endpoint)
+
+    return dataclasses.replace(resolver, s3=s3, max_bytes=settings.fetch_max_bytes, store_public=store_public,
+                               url_ttl_s=int(settings.provider_timeout_s) + 180)

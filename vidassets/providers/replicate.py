@@ -30,6 +30,8 @@ from vidassets.providers.base import (
     Word,
     words_from_output,
 )
+from vidassets.providers.catalogue import lookup
+from vidassets.providers.catalogue.build import build_input, media_input, vendor_request
 from vidassets.providers.http import (
     CreateUnanswered,
     HttpPolicy,
@@ -38,11 +40,11 @@ from vidassets.providers.http import (
     Timing,
     VendorSession,
     first_url,
-    inline_or_publish,
     progress_from_logs,
     where,
 )
 from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.providers.uploads import InputResolver, LocalInput, ReplicateFiles
 from vidassets.storage.vendor_jobs import VendorRef
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
@@ -76,7 +78,8 @@ class Prediction:
     cancel_url: str
 
 
-def transcription_input(model: str, audio: str, language: str | None, *, default: bool = False) -> dict[str, Any]:
+def transcription_input(model: str, audio: str | LocalInput, language: str | None, *,
+                        default: bool = False) -> dict[str, Any]:
     """The input a Whisper-family model on Replicate takes to return word timings.
 
     WhisperX builds (``victor-upmeet/whisperx`` and its forks) take ``audio_file`` and align
@@ -136,6 +139,14 @@ def same_input(sent: Mapping[str, Any], listed: Any) -> bool:
     return telling
 
 
+def with_webhook(body: Mapping[str, Any], session: VendorSession) -> dict[str, Any]:
+    """The create body, asking for a delivery when the ledger gave this attempt a webhook URL
+    (only jobs made with this server's key get one: see ``webhook=`` below)."""
+    if session.webhook_url is None:
+        return dict(body)
+    return {**body, "webhook": session.webhook_url, "webhook_events_filter": ["completed"]}
+
+
 def cancel_after(seconds: float) -> str:
     """A ``Cancel-After`` header value (a duration such as ``960s``)."""
     return f"{max(5, math.ceil(seconds))}s"
@@ -151,13 +162,15 @@ class ReplicateProvider(HttpProvider):
                  policy: HttpPolicy | None = None, timing: Timing | None = None, models: ReplicateModels = ReplicateModels()):
         super().__init__(base_url=base_url, api_key=api_key, policy=policy, timing=timing)
         self.models = models
+        self.inputs = InputResolver(ReplicateFiles(self.base_url))  # files reach Replicate (uploads.py)
 
     # -- the three job kinds --------------------------------------------------------------
 
     def generate(self, request: GenerateRequest, *, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
-        model = request.model or self.models.video
-        payload = request.model_input(image_key="start_image", end_image_key="end_image")
+        model, payload = vendor_request(
+            self.name, request.model or self.models.video, "generate", request.values(), request.extra, request.input,
+            lambda: request.model_input(image_key="start_image", end_image_key="end_image"))
         return self._media_job("generate", model, payload, out=out, api_key=api_key, on_progress=on_progress,
                                cancel=cancel, ledger=ledger)
 
@@ -165,17 +178,25 @@ class ReplicateProvider(HttpProvider):
                  on_progress: ProgressCallback, cancel: threading.Event,
                  publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult:
         model = request.model or self.models.lip_sync
-        payload = {"video": inline_or_publish(video, publish), "audio": inline_or_publish(audio, publish),
-                   **dict(request.extra)}
+        files = {"video": LocalInput(video, publish), "audio": LocalInput(audio, publish)}
+        payload = media_input(self.name, model, "lip_sync", files, request.values(), request.extra, request.input)
         return self._media_job("lip_sync", model, payload, out=out, api_key=api_key, on_progress=on_progress,
                                cancel=cancel, ledger=ledger)
 
     def transcribe(self, *, media: Path, language: str | None, model: str | None, api_key: str | None,
-                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None) -> list[Word]:
-        """Timed words from a Whisper-family model (see :func:`transcription_input`)."""
+                   cancel: threading.Event, publish: PublishFn | None, ledger: Ledger | None = None,
+                   options: Mapping[str, Any] | None = None) -> list[Word]:
+        """Timed words from a Whisper-family model (see :func:`transcription_input`); ``options``
+        are the model's own inputs (the plan's ``input``), checked against the catalogue at submit."""
         chosen = model or self.models.transcription
-        payload = transcription_input(chosen, inline_or_publish(media, publish), language,
+        payload = transcription_input(chosen, LocalInput(media, publish), language,
                                       default=chosen == self.models.transcription)
+        spec = lookup(self.name, chosen, "transcribe")
+        if spec is not None:  # only inputs the model declares, plus the ones it needs for word timings
+            payload = {**{k: v for k, v in payload.items() if k in spec.inputs},
+                       **build_input(spec, {"language": language}, {}, options or {})}
+        elif options:
+            payload.update(options)
         with self.session(api_key, cancel) as session:
             run = self._predict(session, "transcribe", chosen, payload, None, ledger)
         return words_from_output(run.output)
@@ -193,16 +214,17 @@ class ReplicateProvider(HttpProvider):
             size = run.download(session, url, out)
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"predictionId": run.handle.id, "bytes": size})
+                              details={"predictionId": run.handle.id, "bytes": size, **run.billing})
 
     def _predict(self, session: VendorSession, step: str, model: str, payload: Mapping[str, Any],
                  on_progress: ProgressCallback | None, ledger: Ledger | None) -> VendorRun[Prediction]:
         endpoint, version = prediction_endpoint(self.base_url, model)
-        body = {**version, "input": dict(payload)}
+        body = {**version, "input": self.inputs.resolve(session, payload)}
         headers = {"Cancel-After": cancel_after(self.policy.timeout_s + CANCEL_AFTER_MARGIN_S)}
 
         def create(before_send: Callable[[], None]) -> Prediction:
-            answer = session.create(endpoint, json=body, headers=headers, before_send=before_send)
+            answer = session.create(endpoint, json=with_webhook(body, session), headers=headers,
+                                    before_send=before_send)
             if not answer.get("id"):
                 raise CreateUnanswered("the answer carries no prediction id")
             return self._prediction(session, answer)
@@ -230,6 +252,9 @@ class ReplicateProvider(HttpProvider):
                                                            "urls": {"get": ref.get_url, "cancel": ref.cancel_url}}),
             state=state, cancel=lambda p: session.fire(self.cancel_method, p.cancel_url),
             find=lambda since: self._find(session, model, body, since),
+            # Replicate signs a delivery with the secret of the account whose key made the job:
+            # this server can verify only its own account's, so callers' keys mean polling.
+            webhook=session.server_key,
         )
         return run_once(session, call, ledger, on_progress)
 

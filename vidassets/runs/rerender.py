@@ -7,7 +7,9 @@ signals Dagster's UI shows as "code version changed" and "upstream data changed"
 the CLI (``vidassets rerender``) and the API (``POST /api/rerender``) all call :func:`plan_rerender`.
 The schedule runs inside Dagster and returns one run request per stale execution
 (``vidassets/dagster/schedules.py``); the CLI and the API run outside it and launch partitioned
-backfills through the webserver (:func:`launch_rerender`).
+backfills through the webserver (:func:`launch_rerender`). Staleness is read from the executions
+database, so executions whose partitions the retention window removed are found too; each path
+brings their partitions back before it asks Dagster for runs (``plan.archived``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from vidassets.contract import rerender_tags
 from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind
 from vidassets.runs.launch import DagsterLauncher
+from vidassets.runs.restore import restore
 from vidassets.storage.db import session_scope
 from vidassets.storage.models import ExecutionRow, utcnow
 
@@ -46,6 +49,7 @@ def parse_since(text: str) -> dt.timedelta:
 class RerenderPlan:
     partitions: dict[str, set[AssetKind]] = field(default_factory=dict)  # execution id -> stale kinds
     reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # (execution, job) -> why
+    archived: set[str] = field(default_factory=set)  # stale executions with no partition in Dagster now
 
     @property
     def partition_keys(self) -> list[str]:
@@ -90,11 +94,16 @@ def plan_rerender(db_url: str, kinds: list[AssetKind], since: dt.timedelta, *, t
                 if reason:
                     plan.partitions.setdefault(row.id, set()).add(kind)
                     plan.reasons[(row.id, job.job_id)] = reason
+                    if row.partition_at is None:
+                        plan.archived.add(row.id)
     return plan
 
 
 def launch_rerender(launcher: DagsterLauncher, plan: RerenderPlan, *, origin: str) -> list[str]:
-    """One backfill per distinct set of stale kinds, so nothing fresh is re-rendered."""
+    """One backfill per distinct set of stale kinds, so nothing fresh is re-rendered. Every
+    partition the backfills target is brought back (archived ones) or has its time in the
+    retention window restarted first, so none is removed while the backfill runs."""
+    restore(launcher, plan.partition_keys, only_archived=True)
     groups: dict[tuple[str, ...], list[str]] = {}
     for execution_id, kinds in plan.stale_kinds():
         groups.setdefault(tuple(kinds), []).append(execution_id)

@@ -17,7 +17,7 @@ from vidassets.plan.dag import topological_order
 from vidassets.plan.operations import Operation
 from vidassets.plan.wire import SDK
 from vidassets.services import Services
-from vidassets.storage.models import ExecutionRow
+from vidassets.storage.models import ExecutionRow, utcnow
 from vidassets.storage.repo import ReusedJob, new_execution_id
 
 
@@ -75,12 +75,7 @@ def accept(
                                    max_duration_s=s.max_duration_s, url_policy=services.policy,
                                    external_job_ids=[j.job_id for j in base.jobs] if base else (),
                                    base_output_job=base_output_job(base) if base else None)
-    waits = base is not None and base.status != "completed"
-    if base is not None and waits and not (submission.wire_format == SDK and base.status in ACTIVE):
-        # The SDK's contract: its variants wait for a running base (EXECUTION.md). Documented-
-        # format clients, and any client whose base already failed, get the clear 409.
-        raise SubmissionError(409, f"base execution {base_id!r} is {base.status}, not completed",
-                              "base_not_completed", {"field": "baseExecutionId", "status": base.status})
+    waits = _waits_for(base, submission, s.media_timeout_s)
     plan, reused = _reuse_from_base(submission, base)
     secrets: dict[str, Any] = {}
     if submission.provider_keys:
@@ -106,6 +101,28 @@ def accept(
                 return _replay(earlier, digest)
         raise
     return Accepted(row=row, created=True, waiting_for=base_id if waits else None)
+
+
+def _waits_for(base: ExecutionRow | None, submission: Submission, max_landing_s: float) -> bool:
+    """Whether a variant waits for its base before it may launch."""
+    if base is None:
+        return False
+    if base.status != "completed" and not (submission.wire_format == SDK and base.status in ACTIVE):
+        # The SDK's contract: its variants wait for a running base (EXECUTION.md). Documented-
+        # format clients, and any client whose base already failed, get the clear 409.
+        raise SubmissionError(409, f"base execution {base.id!r} is {base.status}, not completed",
+                              "base_not_completed", {"field": "baseExecutionId", "status": base.status})
+    # A base whose result landed while its intermediates still render (docs/PLANS.md, "Rendering")
+    # is waited for too, so the variant adopts those intermediates instead of rendering them again.
+    return base.status != "completed" or still_landing(base, max_landing_s)
+
+
+def still_landing(base: ExecutionRow, max_s: float) -> bool:
+    """The base's result landed and intermediates still render — for at most ``max_s`` after it
+    landed (a run that died meanwhile must not keep its variants waiting for ever)."""
+    if base.status != "completed" or not any(j.status in ACTIVE for j in base.jobs):
+        return False
+    return base.completed_at is None or (utcnow() - base.completed_at).total_seconds() < max_s
 
 
 def base_output_job(base: ExecutionRow) -> str | None:
@@ -177,4 +194,4 @@ def _reuse_from_base(submission: Submission, base: ExecutionRow | None) -> tuple
             result["originExecutionId"] = result.get("originExecutionId") or result.get("reusedFrom") or base.id
             result["reusedFrom"] = base.id
             reused[jid] = ReusedJob(jid, result)
-    return Plan(jobs=tuple(jobs), root_job_ids=plan.root_job_ids), list(reused.values())
+    return Plan(jobs=tuple(jobs), root_job_ids=plan.root_job_ids, render_preset=plan.render_preset), list(reused.values())

@@ -67,6 +67,11 @@ class ExecutionRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bounded partitions (0009, vidassets/dagster/retention.py): when the execution's Dagster
+    # partition was added or last brought back (NULL: archived, it has none), and when it left.
+    partition_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, default=utcnow,
+                                                             index=True)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     jobs: Mapped[list[ExecutionJobRow]] = relationship(
         back_populates="execution", order_by="ExecutionJobRow.position", cascade="all, delete-orphan"
@@ -210,6 +215,11 @@ class VendorJobRow(Base):
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     evidence: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # what happened to the create, in order
+    # Webhooks in (0008): the per-attempt token in the delivery URL, the last verified delivery, and
+    # the seconds the vendor bills (normalised from ``usage``: predict / inference time, video seconds).
+    hook_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    hook: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    billed_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)  # claimed
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # vendor acknowledged
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -219,3 +229,16 @@ class VendorJobRow(Base):
         UniqueConstraint("execution_id", "job_id", "step", "vendor_attempt", name="uq_vendor_jobs_attempt"),
         UniqueConstraint("vendor", "vendor_job_id", name="uq_vendor_jobs_vendor_job"),
     )
+
+
+class VendorWebhookDeliveryRow(Base):
+    """A vendor webhook delivery that was accepted: its id (Replicate's ``webhook-id``, a digest of
+    fal's signed message) is the primary key, so a replayed delivery is refused atomically."""
+
+    __tablename__ = "vendor_webhook_deliveries"
+
+    vendor: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    vendor_job_row: Mapped[str] = mapped_column(String(32), ForeignKey("vendor_jobs.id", ondelete="CASCADE"),
+                                                index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -26,6 +26,7 @@ from vidassets.plan.wire import DOCUMENTED, WireFormat
 from vidassets.plan.wire import PLAN_KEY as WIRE_FORMAT_KEY
 from vidassets.storage.db import get_engine, rowcount, session_scope
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow, utcnow
+from vidassets.storage.status_log import RowState, execution_before, jobs_before, log_change, log_changes
 from vidassets.storage.vendor_jobs import release_unconfirmed
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
@@ -91,7 +92,9 @@ class ExecutionRepository:
             id=execution_id, tenant_id=tenant_id, status="pending",
             # The wire format rides in the plan JSON: it decides how the status reads (plan/wire.py).
             plan={"jobs": [_job_json(j) for j in plan.jobs], "rootJobIds": list(plan.root_job_ids),
-                  WIRE_FORMAT_KEY: wire_format},
+                  WIRE_FORMAT_KEY: wire_format,
+                  # Only when asked for: plans stored before presets (and standard ones) read the same.
+                  **({"renderPreset": plan.render_preset} if plan.render_preset != "standard" else {})},
             base_execution_id=base_execution_id, webhook_url=webhook_url,
             webhook_secret_enc=webhook_secret_enc, secrets_enc=secrets_enc,
             idempotency_key=idempotency_key, request_hash=request_hash,
@@ -108,6 +111,7 @@ class ExecutionRepository:
             ))
         with self.session() as s:
             s.add(row)
+        log_change(RowState(execution_id, tenant_id, None), "pending")
         return row
 
     # -- reads ------------------------------------------------------------------------------
@@ -215,6 +219,7 @@ class ExecutionRepository:
                 raise LookupError(f"execution {execution_id} does not exist")
             row.run_id = run_id
             row.worker = f"{socket.gethostname()}:{os.getpid()}"
+            before = RowState(execution_id, row.tenant_id, row.status)
             if row.status not in TERMINAL_STATUSES or row.status == "failed":
                 row.status = "processing"
                 row.error = None
@@ -222,7 +227,8 @@ class ExecutionRepository:
                 row.completed_at = None
             row.started_at = row.started_at or utcnow()
             row.launched_at = row.launched_at or utcnow()
-            return row
+        log_changes([before], row.status, run_id=run_id)
+        return row
 
     def finish(self, execution_id: str, status: str, *, error: str | None = None,
                error_code: str | None = None, result: dict[str, Any] | None = None) -> None:
@@ -231,7 +237,9 @@ class ExecutionRepository:
                                       "completed_at": utcnow()}
             if result is not None:
                 values["result"] = result
+            before = execution_before(s, execution_id)
             s.execute(update(ExecutionRow).where(ExecutionRow.id == execution_id).values(**values))
+        log_changes([before], status, error_code=error_code, error=error)
 
     def apply_reused(self, execution_id: str, reused: Sequence[ReusedJob]) -> None:
         """Mark pending jobs done with results taken from a base execution (see ``create``)."""
@@ -239,15 +247,20 @@ class ExecutionRepository:
             return
         now = utcnow()
         with self.session() as s:
+            before = jobs_before(s, execution_id, [j.job_id for j in reused], statuses=["pending"])
             for job in reused:
                 s.execute(update(ExecutionJobRow).where(
                     ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job.job_id,
                     ExecutionJobRow.status == "pending",
                 ).values(status="completed", result=job.result, progress=1.0, completed_at=now, updated_at=now))
+        log_changes(before, "completed")
 
     def fail_if_active(self, execution_id: str, status: str, error: str, error_code: str) -> bool:
         """Terminal state from outside the run (run crashed, was cancelled): only if still active."""
+        job_status = "cancelled" if status == "cancelled" else "failed"
         with self.session() as s:
+            before = execution_before(s, execution_id)
+            jobs = jobs_before(s, execution_id, statuses=["pending", "processing"])
             res = s.execute(update(ExecutionRow)
                             .where(ExecutionRow.id == execution_id,
                                    ExecutionRow.status.in_(["pending", "processing"]))
@@ -255,9 +268,12 @@ class ExecutionRepository:
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id,
                              ExecutionJobRow.status.in_(["pending", "processing"]))
-                      .values(status="cancelled" if status == "cancelled" else "failed",
-                              error=error, error_code=error_code))
-            return rowcount(res) > 0
+                      .values(status=job_status, error=error, error_code=error_code))
+            changed = rowcount(res) > 0
+        if changed:
+            log_changes([before], status, error_code=error_code, error=error)
+            log_changes(jobs, job_status, error_code=error_code, error=error)
+        return changed
 
     def prepare_retry(self, execution_id: str) -> builtins.list[str]:
         """Failed/cancelled jobs back to pending and the execution back to pending with no run,
@@ -267,6 +283,9 @@ class ExecutionRepository:
             if row is None:
                 raise LookupError(execution_id)
             again = [j.job_id for j in row.jobs if j.status in ("failed", "cancelled")]
+            before = [RowState(execution_id, row.tenant_id, row.status)] + [
+                RowState(execution_id, row.tenant_id, j.status, j.job_id, j.operation) for j in row.jobs
+                if j.job_id in again]
             release_unconfirmed(s, execution_id, again)  # a deliberate retry may create vendor jobs anew
             for job in row.jobs:
                 if job.job_id in again:
@@ -274,7 +293,8 @@ class ExecutionRepository:
                     job.completed_at = None
             row.status, row.error, row.error_code, row.completed_at = "pending", None, None, None
             row.run_id, row.launched_at, row.cancel_requested_at = None, None, None
-            return again
+        log_changes(before, "pending")
+        return again
 
     def request_cancel(self, execution_id: str) -> None:
         with self.session() as s:
@@ -289,11 +309,13 @@ class ExecutionRepository:
 
     def job_started(self, execution_id: str, job_id: str, run_id: str | None) -> None:
         with self.session() as s:
+            before = jobs_before(s, execution_id, [job_id])
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
                       .values(status="processing", run_id=run_id, started_at=utcnow(), completed_at=None,
                               error=None, error_code=None, progress=0.0,
                               attempts=ExecutionJobRow.attempts + 1))
+        log_changes(before, "processing", run_id=run_id)
 
     def job_progress(self, execution_id: str, job_id: str, progress: float) -> None:
         with self.session() as s:
@@ -304,17 +326,29 @@ class ExecutionRepository:
 
     def job_completed(self, execution_id: str, job_id: str, result: dict[str, Any]) -> None:
         with self.session() as s:
+            before = jobs_before(s, execution_id, [job_id])
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
                       .values(status="completed", result=result, progress=1.0, completed_at=utcnow(),
                               error=None, error_code=None, elapsed_s=result.get("elapsedS"),
                               provider=result.get("provider"), cache_hit=bool(result.get("cacheHit"))))
+        log_changes(before, "completed")
 
-    def job_failed(self, execution_id: str, job_id: str, *, status: str, error: str, error_code: str) -> None:
+    def job_result(self, execution_id: str, job_id: str, result: dict[str, Any]) -> None:
+        """Replace a completed job's stored result, leaving its status and times alone (the
+        executor stamps a fused job's input digests once its input jobs have landed)."""
         with self.session() as s:
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
+                      .values(result=result))
+
+    def job_failed(self, execution_id: str, job_id: str, *, status: str, error: str, error_code: str) -> None:
+        with self.session() as s:
+            before = jobs_before(s, execution_id, [job_id])
+            s.execute(update(ExecutionJobRow)
+                      .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id == job_id)
                       .values(status=status, error=error[:4000], error_code=error_code, completed_at=utcnow()))
+        log_changes(before, status, error_code=error_code, error=error)
 
     def reset_jobs(self, execution_id: str, job_ids: Iterable[str]) -> None:
         """Make jobs runnable again (retry): back to pending, result kept until replaced."""
@@ -322,9 +356,11 @@ class ExecutionRepository:
         if not ids:
             return
         with self.session() as s:
+            before = jobs_before(s, execution_id, ids)
             s.execute(update(ExecutionJobRow)
                       .where(ExecutionJobRow.execution_id == execution_id, ExecutionJobRow.job_id.in_(ids))
                       .values(status="pending", error=None, error_code=None, progress=0.0, completed_at=None))
+        log_changes(before, "pending")
 
 
 class JobView(Protocol):

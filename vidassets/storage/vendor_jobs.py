@@ -34,12 +34,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vidassets.storage.db import rowcount, session_scope
-from vidassets.storage.models import VendorJobRow, utcnow
+from vidassets.storage.models import VendorJobRow, VendorWebhookDeliveryRow, utcnow
 
 CREATING, SUBMITTED, SUCCEEDED = "creating", "submitted", "succeeded"
 FAILED, CANCELED, NOT_CREATED, UNCONFIRMED = "failed", "canceled", "not_created", "unconfirmed"
@@ -90,6 +90,9 @@ class VendorJob:
     evidence: Sequence[Mapping[str, Any]] = ()
     submitted_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    hook_token: str | None = field(default=None, repr=False)  # in the webhook URL: binds a delivery to this attempt
+    hook: Mapping[str, Any] | None = None  # the last verified webhook delivery (vidassets.vendorhooks)
+    billed_seconds: float | None = None
 
     @property
     def ref(self) -> VendorRef | None:
@@ -157,6 +160,47 @@ def _lease(seconds: float) -> dt.datetime:
     return utcnow() + dt.timedelta(seconds=seconds)
 
 
+def new_hook_token() -> str:
+    """The secret part of an attempt's webhook URL (192 random bits, URL-safe)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A verified vendor webhook delivery, as :meth:`VendorJobRepository.accept_delivery` records it:
+    ``ref`` puts the vendor's job on an attempt whose create answer was not recorded yet."""
+
+    vendor: str
+    delivery_id: str
+    hook: Mapping[str, Any]
+    vendor_status: str | None = None
+    ref: VendorRef | None = None
+    usage: Mapping[str, Any] | None = None
+    billed_seconds: float | None = None
+
+
+class DeliveryRefused(Exception):
+    """A delivery that must change nothing: ``replayed`` (its id was accepted before) or
+    ``mismatched`` (its vendor job is recorded on another attempt)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class VendorUsage:
+    """One ledger row as the status answer and the metrics need it."""
+
+    job_id: str
+    vendor: str
+    model: str
+    status: str
+    vendor_attempt: int
+    billed_seconds: float | None
+    usage: Mapping[str, Any] | None
+
+
 class VendorJobRepository:
     """Reads and writes of ``vendor_jobs`` (see the module docstring for the life of a row)."""
 
@@ -197,6 +241,7 @@ class VendorJobRepository:
         row = VendorJobRow(id=secrets.token_hex(16), execution_id=execution_id, job_id=job_id, step=step,
                            vendor_attempt=attempt, vendor=vendor, model=model[:255], status=CREATING,
                            input_digest=input_digest, holder=holder, lease_until=_lease(lease_s), posts=0,
+                           hook_token=new_hook_token(),
                            evidence=[_event("claimed", {"holder": holder})], created_at=now, updated_at=now)
         try:
             with session_scope(self.db_url) as s:
@@ -257,14 +302,14 @@ class VendorJobRepository:
 
     def finish(self, row_id: str, status: str, *, vendor_status: str | None = None, output_url: str | None = None,
                usage: Mapping[str, Any] | None = None, error_code: str | None = None, error: str | None = None,
-               event: str | None = None, **detail: Any) -> VendorJob | None:
+               event: str | None = None, billed_seconds: float | None = None, **detail: Any) -> VendorJob | None:
         """An outcome: ``succeeded``, ``failed``, ``canceled``, ``not_created``, ``unconfirmed``,
         ``output_lost``. A released row stays released."""
         values: dict[str, Any] = {"status": status, "updated_at": utcnow(), "lease_until": None}
         if status != SUBMITTED:
             values["finished_at"] = utcnow()
         for name, value in (("vendor_status", vendor_status), ("output_url", output_url), ("error_code", error_code),
-                            ("error", error[:4000] if error else None)):
+                            ("error", error[:4000] if error else None), ("billed_seconds", billed_seconds)):
             if value is not None:
                 values[name] = value
         if usage:
@@ -284,6 +329,83 @@ class VendorJobRepository:
             row.updated_at = utcnow()
             s.flush()
             return VendorJob.of(row)
+
+
+    # -- webhooks in ----------------------------------------------------------------------
+
+    def by_token(self, token: str) -> VendorJob | None:
+        """The attempt whose webhook URL carries ``token``."""
+        with session_scope(self.db_url) as s:
+            row = s.scalars(select(VendorJobRow).where(VendorJobRow.hook_token == token)).one_or_none()
+            return VendorJob.of(row) if row else None
+
+    def accept_delivery(self, row_id: str, delivery: Delivery) -> VendorJob:
+        """Record a verified delivery on its attempt, all or nothing: its id (a replay is refused
+        by the primary key), the vendor's job on an attempt still ``creating`` (as the worker's own
+        record would: the first one wins), the vendor's status and usage while the job is in
+        flight, and the delivery itself. Raises :class:`DeliveryRefused`."""
+        step = "replayed"
+        try:
+            with session_scope(self.db_url) as s:
+                row = s.get(VendorJobRow, row_id, with_for_update=True)
+                if row is None:
+                    raise DeliveryRefused("mismatched", "the vendor job this delivery names is gone")
+                s.add(VendorWebhookDeliveryRow(vendor=delivery.vendor, delivery_id=delivery.delivery_id[:128],
+                                               vendor_job_row=row_id, received_at=utcnow()))
+                s.flush()
+                step = "mismatched"
+                _apply_delivery(row, delivery)
+                s.flush()
+                return VendorJob.of(row)
+        except IntegrityError:
+            message = ("this delivery was received before" if step == "replayed"
+                       else "its vendor job is recorded for another attempt")
+            raise DeliveryRefused(step, message) from None
+
+    # -- usage ----------------------------------------------------------------------------
+
+    def usage_of_execution(self, execution_id: str) -> list[VendorUsage]:
+        """The execution's vendor jobs, oldest first, with what each used (the status answer)."""
+        with session_scope(self.db_url) as s:
+            rows = s.execute(select(
+                VendorJobRow.job_id, VendorJobRow.vendor, VendorJobRow.model, VendorJobRow.status,
+                VendorJobRow.vendor_attempt, VendorJobRow.billed_seconds, VendorJobRow.usage,
+            ).where(VendorJobRow.execution_id == execution_id)
+                .order_by(VendorJobRow.created_at, VendorJobRow.job_id, VendorJobRow.vendor_attempt)).all()
+        return [VendorUsage(*row) for row in rows]
+
+    def usage_totals(self) -> list[tuple[str, str, int, float, int]]:
+        """Per vendor and model, over every vendor job that billed (succeeded, or reported usage):
+        jobs, billed seconds in all, and how many of the jobs reported seconds."""
+        billed = (VendorJobRow.status == SUCCEEDED) | VendorJobRow.billed_seconds.is_not(None)
+        with session_scope(self.db_url) as s:
+            rows = s.execute(select(
+                VendorJobRow.vendor, VendorJobRow.model, func.count(), func.coalesce(func.sum(VendorJobRow.billed_seconds), 0.0),
+                func.count(VendorJobRow.billed_seconds),
+            ).where(billed).group_by(VendorJobRow.vendor, VendorJobRow.model)).all()
+        return [(str(v), str(m), int(n), float(sec or 0.0), int(with_seconds)) for v, m, n, sec, with_seconds in rows]
+
+
+def _apply_delivery(row: VendorJobRow, delivery: Delivery) -> None:
+    """A verified delivery's changes to its ledger row (see :meth:`VendorJobRepository.accept_delivery`)."""
+    now = utcnow()
+    detail: dict[str, Any] = {"delivery": delivery.delivery_id, "vendor_status": delivery.vendor_status}
+    # An attempt without the vendor's job (its create answer lost, or not recorded yet, maybe by a
+    # dead worker) gets it: it is followed from now on instead of failing unconfirmed.
+    if delivery.ref is not None and row.status in (CREATING, UNCONFIRMED) and row.vendor_job_id is None:
+        row.status, row.vendor_job_id = SUBMITTED, delivery.ref.vendor_job_id
+        row.get_url, row.cancel_url, row.urls = delivery.ref.get_url, delivery.ref.cancel_url, dict(delivery.ref.urls)
+        row.submitted_at, row.lease_until, row.finished_at = now, None, None
+        detail["recorded"] = delivery.ref.vendor_job_id
+    if row.status in IN_FLIGHT and delivery.vendor_status:
+        row.vendor_status = delivery.vendor_status[:32]
+    if delivery.usage and not row.usage:
+        row.usage = dict(delivery.usage)
+    if delivery.billed_seconds is not None and row.billed_seconds is None:
+        row.billed_seconds = delivery.billed_seconds
+    row.hook = {**dict(delivery.hook), "at": now.isoformat()}
+    row.evidence = [*(row.evidence or []), _event("webhook", detail)][-EVIDENCE_MAX:]
+    row.updated_at = now
 
 
 def release_unconfirmed(session: Session, execution_id: str, job_ids: Sequence[str]) -> None:
@@ -366,7 +488,8 @@ class MemoryLedger:
             return None
         job = VendorJob(id=secrets.token_hex(16), execution_id="", job_id="", step=step, vendor_attempt=attempt,
                         vendor=vendor, model=model, status=CREATING, input_digest=input_digest,
-                        created_at=utcnow(), holder=self.holder, lease_until=_lease(lease_s))
+                        created_at=utcnow(), holder=self.holder, lease_until=_lease(lease_s),
+                        hook_token=new_hook_token())
         self.rows[job.id] = job
         return job
 
@@ -393,11 +516,12 @@ class MemoryLedger:
 
     def finish(self, job: VendorJob, status: str, *, vendor_status: str | None = None, output_url: str | None = None,
                usage: Mapping[str, Any] | None = None, error_code: str | None = None, error: str | None = None,
-               event: str | None = None, **detail: Any) -> VendorJob | None:
+               event: str | None = None, billed_seconds: float | None = None, **detail: Any) -> VendorJob | None:
         current = self.rows[job.id]
         return self._change(job, status=status, vendor_status=vendor_status or current.vendor_status,
                             output_url=output_url or current.output_url, usage=usage or current.usage,
-                            error_code=error_code or current.error_code, error=error or current.error)
+                            error_code=error_code or current.error_code, error=error or current.error,
+                            billed_seconds=current.billed_seconds if billed_seconds is None else billed_seconds)
 
     def note(self, job: VendorJob, event: str, **detail: Any) -> VendorJob | None:
         current = self.rows[job.id]

@@ -42,7 +42,7 @@ emit(
             generateVideo({
               model: replicate("bytedance/seedance-1-pro", { apiKey: keys.replicate }),
               prompt: "replicate unified prompt",
-              duration: 1,
+              duration: 5,
               resolution: "480p",
               aspectRatio: "16:9",
               seed: 3,
@@ -76,7 +76,7 @@ emit(
             generateVideo({
               model: googleCloud("veo-2.0-generate-001", { apiKey: keys.google }),
               prompt: "google unified prompt",
-              duration: 1,
+              duration: 5,
               aspectRatio: "16:9",
             }),
           ),
@@ -91,7 +91,7 @@ emit(
             generateVideo({
               model: replicate("bytedance/seedance-1-pro"),
               prompt: "no key prompt",
-              duration: 1,
+              duration: 5,
             }),
           ),
         ),

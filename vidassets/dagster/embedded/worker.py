@@ -22,6 +22,7 @@ def run_worker_main(serialized_args: str) -> None:
     # Forkserver children start with the server's signal dispositions; restore Python's default
     # SIGINT handling so Dagster's interrupt capture works as in a freshly spawned worker.
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    vidassets.dagster.worker.configure_run_worker_logging()
     run = execute_run_command.callback
     assert run is not None  # a click command always has its function
     run(input_json=serialized_args, compressed_input_json=None)

@@ -1,0 +1,78 @@
+"""Submit-time check of a job's params against the model catalogue (:mod:`vidassets.providers.catalogue`).
+
+A value a catalogued model cannot take would cost a paid job that fails at the vendor (or, on
+Replicate, an input silently dropped: a start frame ignored, text-to-video instead). So it is
+refused here, naming the job, the field as the client spelled it and the values the model takes.
+Only what the plan set explicitly is judged: our defaults (5 s, 16:9, 720p) are simply not sent
+to a model that cannot take them. Uncatalogued models are not checked (their inputs are passed
+through as given). Nothing here speaks HTTP: the catalogue is data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from vidassets.plan.errors import PlanIssue
+
+if TYPE_CHECKING:
+    from vidassets.providers.catalogue.spec import JobKind
+
+VENDORS = ("replicate", "fal", "google-cloud")
+_JOBS: dict[str, JobKind] = {"generate": "generate", "lipSync": "lip_sync", "addSubtitles": "transcribe"}
+_MODEL_FIELDS = {"generate": "video", "lip_sync": "lip_sync", "transcribe": "transcription"}  # on the clients
+
+
+def _default_model(provider: str, job: str) -> str:
+    """The model a vendor client runs when the plan names none (declared once, on the client)."""
+    from vidassets.providers.fal import FalModels  # lazy: only plans that name a vendor need them
+    from vidassets.providers.replicate import ReplicateModels
+    from vidassets.providers.vertex import DEFAULT_MODEL
+
+    if provider == "google-cloud":
+        return DEFAULT_MODEL
+    models: Any = ReplicateModels() if provider == "replicate" else FalModels()
+    return str(getattr(models, _MODEL_FIELDS[job]))
+
+
+def _values(job: str, params: Any) -> dict[str, Any]:
+    """The plan params a catalogue route reads, under their plan names."""
+    if job == "lip_sync":
+        return {"fit": params.fit}
+    if job == "transcribe":
+        return {"language": params.language}
+    return {"prompt": params.prompt, "negativePrompt": params.negativePrompt, "duration": params.duration,
+            "aspectRatio": params.aspectRatio, "resolution": params.resolution, "fps": params.fps,
+            "seed": params.seed, "startImage": params.startImage, "endImage": params.endImage,
+            "cameraMotion": params.cameraMotion}
+
+
+def vendor_input_issues(operation: str, params: BaseModel, where: str, job_id: str,
+                        origins: Mapping[str, str] | None = None) -> list[PlanIssue]:
+    """What the job's catalogued model would refuse, as issues at ``{where}.params.<field>``."""
+    job = _JOBS.get(operation)
+    provider = getattr(params, "provider", None)
+    if job is None or provider not in VENDORS or (job == "transcribe" and not getattr(params, "transcribes", False)):
+        return []
+    from vidassets.providers.catalogue import lookup
+    from vidassets.providers.catalogue.build import choose, has_image, problems
+    from vidassets.providers.catalogue.spec import PLAN_PARAMS
+
+    model = getattr(params, "model", None) or _default_model(provider, job)
+    spec = lookup(provider, model, job)
+    if spec is None:
+        return []
+    values = _values(job, params)
+    extra = dict(params.model_extra or {})
+    given = dict(getattr(params, "input", None) or {})
+    if job == "generate":
+        spec = choose(spec, has_image(spec, values, extra, given))
+    explicit = {name for name in params.model_fields_set if name in PLAN_PARAMS}
+    names = origins or {}
+    issues: dict[str, PlanIssue] = {}  # one per field: a native name is both lifted and passed as given
+    for field, message in problems(spec, values, explicit, extra, given, named=bool(getattr(params, "model", None))):
+        name = f"{where}.params.{names.get(field, field)}"
+        issues.setdefault(name, PlanIssue(name, message, job_id))
+    return list(issues.values())
