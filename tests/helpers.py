@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from vidassets.plan import PlanCreate
+from vidassets.logs import JsonFormatter
+from vidassets.plan import PlanCreate, normalize_request
+from vidassets.plan.models import Plan
 from vidassets.runs.submit import accept
 from vidassets.settings import Settings
 from vidassets.stack import Stack
@@ -60,3 +64,50 @@ def stack_client(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.api_key}"},
                       timeout=30) as client:
         yield client
+
+
+def merge_of_two_plan() -> Plan:
+    """Two generates merged: the smallest plan with a dependency (storage-level tests)."""
+    return normalize_request(PlanCreate.model_validate({"jobs": [
+        {"id": "a", "type": "generate", "params": {"prompt": "a"}},
+        {"id": "b", "type": "generate", "params": {"prompt": "b"}},
+        {"id": "m", "type": "merge", "params": {}, "dependsOn": ["a", "b"]},
+    ]})).plan
+
+
+class LogLines(logging.Handler):
+    """Each record formatted when it is logged (the log context lives in contextvars), as the
+    real handler does; JSON lines unless another formatter is given."""
+
+    def __init__(self, formatter: logging.Formatter | None = None):
+        super().__init__(logging.DEBUG)
+        self.setFormatter(formatter or JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    def take(self) -> list[str]:
+        out, self.lines = self.lines, []
+        return out
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The JSON lines taken so far, each checked to be one line."""
+        out = []
+        for line in self.take():
+            assert len(line.splitlines()) == 1, line
+            out.append(json.loads(line))
+        return out
+
+
+@contextlib.contextmanager
+def capture_log(name: str, handler: LogLines) -> Iterator[LogLines]:
+    """``handler`` on logger ``name`` at INFO for the block."""
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)

@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_client, settings_env
 from tests.docs.doc_tables import first_column
+from tests.helpers import LogLines as Lines
+from tests.helpers import capture_log
 from vidassets.logs import JsonFormatter, RedactingFormatter, clip, redact
 from vidassets.settings import Settings
 from vidassets.storage.keys import ApiKeyRepository
@@ -33,31 +35,12 @@ PLAN = {"jobs": [{"id": "a", "type": "generate", "params": {"prompt": "p", "dura
 LINE_BREAKERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-class Lines(logging.Handler):
-    """Formats each record when it is logged (the context lives in contextvars), as the real handler does."""
-
-    def __init__(self, formatter: logging.Formatter):
-        super().__init__(logging.DEBUG)
-        self.setFormatter(formatter)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-    def take(self) -> list[str]:
-        out, self.lines = self.lines, []
-        return out
 
 
 @pytest.fixture
 def request_lines() -> Iterator[Lines]:
-    handler = Lines(JsonFormatter())
-    logger = logging.getLogger("vidassets.request")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(logging.NOTSET)
+    with capture_log("vidassets.request", Lines(JsonFormatter())) as handler:
+        yield handler
 
 
 def only_line(lines: Lines) -> dict:  # type: ignore[type-arg]

@@ -6,16 +6,10 @@ import datetime as dt
 
 import pytest
 
-from vidassets.plan import PlanCreate, normalize_request
+from tests.helpers import merge_of_two_plan
 from vidassets.storage.repo import ReusedJob, new_execution_id
 
-
-def _plan():  # type: ignore[no-untyped-def]
-    return normalize_request(PlanCreate.model_validate({"jobs": [
-        {"id": "a", "type": "generate", "params": {"prompt": "a"}},
-        {"id": "b", "type": "generate", "params": {"prompt": "b"}},
-        {"id": "m", "type": "merge", "params": {}, "dependsOn": ["a", "b"]},
-    ]})).plan
+_plan = merge_of_two_plan
 
 
 def test_create_read_and_checkpoint_jobs(services) -> None:  # type: ignore[no-untyped-def]

@@ -4,62 +4,34 @@ on both backends; a failed job's line carries its stack; hostile error text stay
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 
 import pytest
 
 from tests.docs.doc_tables import first_column
-from tests.helpers import submit
+from tests.helpers import LogLines as Lines
+from tests.helpers import capture_log, merge_of_two_plan, submit
 from vidassets.execution.executor import PlanExecutor
 from vidassets.execution.operations import OperationRunner
-from vidassets.logs import JsonFormatter
-from vidassets.plan import PlanCreate, normalize_request
 from vidassets.providers import default_registry
 from vidassets.storage.repo import new_execution_id
 
 ENVELOPE = {"ts", "level", "logger", "msg"}
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))  # formatted now: the log context is the caller's
-
-    def entries(self) -> list[dict]:  # type: ignore[type-arg]
-        out = []
-        for line in self.lines:
-            assert len(line.splitlines()) == 1, line
-            out.append(json.loads(line))
-        self.lines = []
-        return out
 
 
 @pytest.fixture
 def status_lines() -> Iterator[Lines]:
-    handler = Lines()
-    logger = logging.getLogger("vidassets.status")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(logging.NOTSET)
+    with capture_log("vidassets.status", Lines()) as handler:
+        yield handler
 
 
 def _changes(entries: list[dict]) -> list[tuple]:  # type: ignore[type-arg]
     return [(e.get("job_id"), e.get("old_status"), e["new_status"]) for e in entries]
 
 
-def _plan():  # type: ignore[no-untyped-def]
-    return normalize_request(PlanCreate.model_validate({"jobs": [
-        {"id": "a", "type": "generate", "params": {"prompt": "a"}},
-        {"id": "b", "type": "generate", "params": {"prompt": "b"}},
-        {"id": "m", "type": "merge", "params": {}, "dependsOn": ["a", "b"]},
-    ]})).plan
+_plan = merge_of_two_plan
 
 
 def test_every_status_change_of_a_run_is_one_line(services, status_lines: Lines) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,7 @@ from pydantic import SecretStr
 from vidassets.net.guard import AddressPolicy
 from vidassets.providers.base import GenerateRequest, ProgressCallback, ProviderError, ProviderResult
 from vidassets.providers.http import CreateUnanswered, HttpPolicy, HttpProvider, PollState, Timing, VendorSession, origin
-from vidassets.providers.ledger import Ledger, VendorCall, run_once
+from vidassets.providers.ledger import Ledger, VendorCall
 from vidassets.providers.vertex import (
     DEFAULT_MODEL,
     Operation,
@@ -101,15 +101,7 @@ class GeminiProvider(VertexProvider):
                 state=lambda op: self._state(session, op, body),
                 cancel=lambda op: session.fire(self.cancel_method, self._cancel_url(op.name)),
             )
-            run = run_once(session, call, ledger, on_progress)
-            try:
-                size = self._save(session, run.output, out)
-            except ProviderError as exc:
-                raise run.unusable(exc) from None
-        on_progress(1.0)
-        return ProviderResult(path=out, provider=self.name, model=model,
-                              details={"operation": run.handle.name.rsplit("/", 1)[-1], "bytes": size,
-                                       "api": "gemini", **run.billing})
+            return self._run_and_save(session, call, ledger, on_progress, out, model, api="gemini")
 
     def _operation_url(self, name: str) -> str:
         return f"{self.base_url}/{name}"

@@ -169,15 +169,21 @@ class VertexProvider(HttpProvider):
                 rebuild=lambda ref: Operation(ref.vendor_job_id), state=state,
                 cancel=lambda op: session.fire(self.cancel_method, self._cancel_url(op.name)),
             )
-            run = run_once(session, call, ledger, on_progress)
-            try:
-                size = self._save(session, run.output, out)
-            except ProviderError as exc:
-                raise run.unusable(exc) from None
+            return self._run_and_save(session, call, ledger, on_progress, out, model)
+
+    def _run_and_save(self, session: VendorSession, call: VendorCall[Operation], ledger: Ledger | None,
+                      on_progress: Callable[[float], None], out: Path, model: str,
+                      **details: Any) -> ProviderResult:
+        """Follow the long-running operation once (ledger), then save its video (Vertex and Gemini)."""
+        run = run_once(session, call, ledger, on_progress)
+        try:
+            size = self._save(session, run.output, out)
+        except ProviderError as exc:
+            raise run.unusable(exc) from None
         on_progress(1.0)
         return ProviderResult(path=out, provider=self.name, model=model,
                               details={"operation": run.handle.name.rsplit("/", 1)[-1], "bytes": size,
-                                       **run.billing})
+                                       **details, **run.billing})
 
     def _cancel_url(self, operation: str) -> str:
         return f"{self.base_url}/{operation}:cancel"

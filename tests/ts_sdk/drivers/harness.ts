@@ -5,33 +5,12 @@
  * time (never committed) and imported here by path: SYNTHOME_SDK_ENTRY points at its
  * src/index.ts. Every script prints one line `@@RESULT@@ <json>` that the Python test reads.
  *
- * Environment (set by tests/ts_sdk/conftest.py):
- *   SYNTHOME_SDK_ENTRY      absolute path of packages/ai-video-sdk/src/index.ts
- *   VIDASSETS_SDK_API_URL   the SDK's apiUrl, e.g. http://127.0.0.1:PORT/api/execute
- *   VIDASSETS_SDK_API_KEY   the API key the SDK sends as "Authorization: Bearer <key>"
- *   VIDASSETS_SDK_ARGS      JSON with per-test inputs (media URLs, vendor keys, case lists)
+ * Environment: see ./common.ts.
  */
-import { pathToFileURL } from "node:url";
+import { API_KEY, API_URL } from "./common.js";
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set (run the drivers through tests/ts_sdk)`);
-  }
-  return value;
-}
-
-// The SDK's module namespace. Typed loosely on purpose: the scripts call the SDK exactly as a
-// JavaScript user would, including the things its type declarations do not allow (provider
-// "local", hand-built VideoOperations) that the backend supports.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Sdk = any;
-
-export const sdk: Sdk = await import(pathToFileURL(required("SYNTHOME_SDK_ENTRY")).href);
-export const API_URL = required("VIDASSETS_SDK_API_URL");
-export const API_KEY = required("VIDASSETS_SDK_API_KEY");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ARGS: Record<string, any> = JSON.parse(process.env.VIDASSETS_SDK_ARGS ?? "{}");
+export { API_KEY, API_URL, ARGS, clip, emit, localModel, runAll, sdk } from "./common.js";
+export type { Sdk } from "./common.js";
 
 /**
  * The SDK starts polling inside execute() without awaiting it, so a failed execution surfaces
@@ -48,23 +27,6 @@ process.on("unhandledRejection", (reason) => {
   if (owner) (owner.sdkErrors ??= []).push(message);
   else strayErrors.push(message);
 });
-
-/** A VideoModel for the backend's offline renderer (the SDK's factories only name vendors). */
-export function localModel(modelId = "local") {
-  return { provider: "local", modelId, options: {} };
-}
-
-/** A short unified generateVideo on the local renderer. */
-export function clip(prompt: string, extra: Record<string, unknown> = {}) {
-  return sdk.generateVideo({
-    model: localModel(),
-    prompt,
-    duration: 1,
-    resolution: "480p",
-    aspectRatio: "16:9",
-    ...extra,
-  });
-}
 
 export interface Outcome {
   name: string;
@@ -182,14 +144,3 @@ export async function run(name: string, pipeline: any, opts: RunOptions = {}): P
   return outcome;
 }
 
-/** Run named cases concurrently (the server queues them) and collect their outcomes by name. */
-export async function runAll(cases: [string, () => Promise<Outcome>][]): Promise<Record<string, Outcome>> {
-  const results = await Promise.all(cases.map(([, fn]) => fn()));
-  return Object.fromEntries(results.map((r, i) => [cases[i]![0], r]));
-}
-
-export function emit(result: unknown): never {
-  process.stdout.write(`@@RESULT@@ ${JSON.stringify(result)}\n`);
-  // Polling loops the SDK leaves behind (e.g. after a timeout) must not keep the process alive.
-  process.exit(0);
-}

@@ -4,32 +4,17 @@
  * The SDK is @synthome/sdk (synthome packages/synthome-sdk at 1ac63f8), extracted from the
  * synthome snapshot at test time (never committed) and imported here by path: SYNTHOME_SDK_ENTRY
  * points at its src/index.ts. Every script prints one line `@@RESULT@@ <json>` that the Python
- * test reads. Environment: as for ../drivers/harness.ts.
+ * test reads. Environment: see ../drivers/common.ts.
  *
  * This SDK's execute() posts {executionPlan, options} and then waits: it polls the status until
  * "completed" (and resolves with the execution, its result set) or "failed" (and rejects with the
  * execution's error). With options.webhook it returns at once. To see what it sent and got, we
  * watch the global fetch (observing only: requests and answers pass through unchanged).
  */
-import { writeSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { API_KEY, API_URL } from "../drivers/common.js";
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set (run the drivers through tests/ts_sdk)`);
-  }
-  return value;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Sdk = any;
-
-export const sdk: Sdk = await import(pathToFileURL(required("SYNTHOME_SDK_ENTRY")).href);
-export const API_URL = required("VIDASSETS_SDK_API_URL");
-export const API_KEY = required("VIDASSETS_SDK_API_KEY");
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const ARGS: Record<string, any> = JSON.parse(process.env.VIDASSETS_SDK_ARGS ?? "{}");
+export { API_KEY, API_URL, ARGS, clip, emit, localModel, runAll, sdk } from "../drivers/common.js";
+export type { Sdk } from "../drivers/common.js";
 
 /** Every POST to the execute endpoint: the body the SDK built, the status and answer it got. */
 interface Submitted {
@@ -50,16 +35,6 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
 
 // The SDK logs failed statuses with console.log; keep stdout for our result line only.
 console.log = (...parts: unknown[]) => process.stderr.write(parts.map(String).join(" ") + "\n");
-
-/** A VideoModel for the backend's offline renderer (the SDK's factories only name vendors). */
-export function localModel(modelId = "local") {
-  return { provider: "local", modelId, options: {} };
-}
-
-/** A short unified generateVideo on the local renderer. */
-export function clip(prompt: string, extra: Record<string, unknown> = {}) {
-  return sdk.generateVideo({ model: localModel(), prompt, duration: 1, resolution: "480p", aspectRatio: "16:9", ...extra });
-}
 
 export interface Outcome {
   name: string;
@@ -112,22 +87,3 @@ export async function run(name: string, pipeline: any, execute: Record<string, u
   return outcome;
 }
 
-/** Run named cases concurrently (the server queues them) and collect their outcomes by name. */
-export async function runAll(cases: [string, () => Promise<Outcome>][]): Promise<Record<string, Outcome>> {
-  const results = await Promise.all(cases.map(([, fn]) => fn()));
-  return Object.fromEntries(results.map((r, i) => [cases[i]![0], r]));
-}
-
-export function emit(result: unknown): never {
-  // Synchronously and to the end: process.exit() would cut an asynchronous pipe write off at
-  // 64 KiB, and a synchronous write to a full pipe may write only part (or EAGAIN).
-  const data = Buffer.from(`@@RESULT@@ ${JSON.stringify(result)}\n`);
-  for (let offset = 0; offset < data.length; ) {
-    try {
-      offset += writeSync(1, data, offset);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-    }
-  }
-  process.exit(0);
-}
