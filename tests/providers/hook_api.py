@@ -18,10 +18,11 @@ from tests.providers.fakes import FakeFal, FakeReplicate
 from vidassets.settings import Settings
 
 
-def reserve_port() -> socket.socket:
+def reserve_port(port: int = 0) -> socket.socket:
+    """A bound socket for an API; ``port`` to restart one on the address an earlier one had."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     return sock
 
 

@@ -256,3 +256,44 @@ def test_sigkill_with_webhooks_creates_exactly_one_vendor_job(settings, vendors:
     assert "webhook" in [e["event"] for e in job.evidence] and job.billed_seconds is not None
     execution = services.repo.get(eid)
     assert execution is not None and execution.status == "completed"
+
+
+@pytest.mark.parametrize("vendor", ["replicate", "fal"])
+def test_api_down_when_the_vendor_delivers(settings, vendors: dict[str, FakeServer],  # type: ignore[no-untyped-def]
+                                          vendor: str) -> None:
+    """The API restarts while a job waits for its delivery: the delivery finds no API, polling (the
+    fallback) finishes the job with one vendor job, and the vendor's retry of the delivery to the
+    restarted API on the same address is taken without changing the finished job."""
+    server: Any = vendors[vendor]
+    server.polls_needed = 10**6  # only the vendor's completion ends the job
+    sock = reserve_port()
+    port = sock.getsockname()[1]
+    settings = webhook_settings(settings, sock, vendors["replicate"], vendors["fal"],  # type: ignore[arg-type]
+                                replicate_api_key=KEY, fal_api_key=KEY, provider_poll_interval_s=0.5,
+                                vendor_webhook_poll_max_interval_s=2.0, vendor_ledger_check_s=0.05)
+    services = build_services(settings)
+    body = plan(vendor)
+    del body["providerApiKeys"]  # the server's keys: Replicate deliveries are signed for its account
+    with api_server(settings, sock):
+        eid = submit(services, body)
+        run = worker(settings, eid, "run-1")
+        wait_for(lambda: server.polls >= 1, 60, "the first poll")
+    job_id = only_job(server)
+    missed = server.complete(job_id)  # the API is down: the delivery is lost
+    assert missed is not None and missed.status is None, missed
+    outcome = finish(run)
+    assert outcome == {"status": "completed", "failures": {}}, outcome
+    [job] = VendorJobRepository(settings.resolved_database_url).for_execution(eid)
+    assert job.status == "succeeded" and job.vendor_job_id == job_id and server.created == 1
+    assert "webhook" not in [e["event"] for e in job.evidence]  # finished by polling
+
+    again = reserve_port(port)
+    with api_server(settings, again):
+        retried = server.hooks.post(*server.delivery(job_id))  # the vendor's retry, same delivery id
+    assert retried.status == 200 and retried.answer["accepted"] is True, retried
+    [after] = VendorJobRepository(settings.resolved_database_url).for_execution(eid)
+    assert (after.status, after.vendor_job_id, after.vendor_attempt) == ("succeeded", job_id, 1)
+    assert server.created == 1
+    execution = services.repo.get(eid)
+    assert execution is not None and execution.status == "completed"
+
