@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster._core.launcher import WorkerStatus
-from dagster._core.storage.dagster_run import DagsterRun
+from dagster import DagsterRun
 
 from vidassets.dagster import celery_launcher
 from vidassets.dagster.celery_launcher import CELERY_NODE_TAG, CeleryRunLauncher
+from vidassets.dagster.embedded._dagster_internals import WorkerStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/14"

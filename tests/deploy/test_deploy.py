@@ -27,8 +27,7 @@ def test_every_yaml_file_is_well_formed() -> None:
 
 def test_production_dagster_yaml_starts_an_instance(tmp_path: Path, pg_database: str, s3_endpoint: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from dagster import DagsterInstance
-    from dagster._core.events import DagsterEventType
+    from dagster import DagsterEventType, DagsterInstance
 
     from vidassets.storage.artefacts import s3_client
 
@@ -94,7 +93,7 @@ def test_helm_values_and_workers_match_the_production_instance() -> None:
 
 
 def test_ecs_dagster_yaml_validates() -> None:
-    from dagster._core.instance.config import dagster_instance_config
+    from vidassets.dagster.embedded._dagster_internals import dagster_instance_config
 
     env = {"DAGSTER_POSTGRES_URL": "postgresql://u@h/db", "DAGSTER_COMPUTE_LOGS_BUCKET": "b"}
     old = {k: os.environ.get(k) for k in env}
