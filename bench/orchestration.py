@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,12 @@ class _LocalInputs:
 
 
 def stack_runs(root: Path, key: str, voice: Path, base: str, *, mode: str, repeat: int,
-               latency_samples: int) -> dict[str, list[float]]:
-    """Submit -> result (``completed``), submit -> everything landed, submit -> run started."""
+               latency_samples: int, beside: Callable[[int], None] | None = None) -> dict[str, list[float]]:
+    """Submit -> result (``completed``), submit -> everything landed, submit -> run started.
+
+    ``beside(i)`` runs after the i-th plan while the stack is still up: the direct calls the
+    budget compares with are measured under the same background load (webserver, daemon) as
+    the runs, interleaved with them, as before the render comparison was added."""
     data = root / "data"
     api_port, dagster_port = free_port(), free_port()
     env = stack_env(data, {"VIDASSETS_LOG_LEVEL": "WARNING", "VIDASSETS_RENDER_MODE": mode},
@@ -141,6 +146,8 @@ def stack_runs(root: Path, key: str, voice: Path, base: str, *, mode: str, repea
             result, landed, _ = run(reference_plan(f"{base}/{voice.name}", seed))
             out["result"].append(result)
             out["landed"].append(landed)
+            if beside is not None:
+                beside(i)
     return out
 
 
@@ -159,16 +166,21 @@ def main() -> None:
     key, _ = ApiKeyRepository(settings.resolved_database_url).create("bench", "bench", rate_limit_per_min=10**6)
     voice = make_voice_track(root / "media" / "voice.m4a", duration=20)
     server, base = serve_folder(voice.parent)
-    steps = stack_runs(root, key, voice, base, mode="steps", repeat=args.repeat, latency_samples=args.latency_samples)
-    fused = stack_runs(root, key, voice, base, mode="fused", repeat=args.repeat, latency_samples=0)
-    raw_times, media_steps, media_fused = [], [], []
-    for i in range(args.repeat):
+    raw_times: list[float] = []
+    media_steps: list[float] = []
+    media_fused: list[float] = []
+
+    def direct(i: int) -> None:
         work = root / f"raw{i}"
         work.mkdir()
         raw_times.append(raw(work, voice, 1000 * (i + 1) + 500))
         s, f = media_to_result(work, voice, 1000 * (i + 1) + 700)
         media_steps.append(s)
         media_fused.append(f)
+
+    steps = stack_runs(root, key, voice, base, mode="steps", repeat=args.repeat, latency_samples=args.latency_samples,
+                       beside=direct)
+    fused = stack_runs(root, key, voice, base, mode="fused", repeat=args.repeat, latency_samples=0)
     server.shutdown()
     print("\n".join(report(steps, fused, raw_times, media_steps, media_fused)))
     append_results("Orchestration overhead", report(steps, fused, raw_times, media_steps, media_fused))
