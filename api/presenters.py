@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.schemas import ExecutionPublic, ExecutionResult, ExecutionSummary, JobPublic, UsageTotals, VendorJobUsage
+from vidassets.plan.vendor_inputs import VENDORS
 from vidassets.plan.wire import reported, wire_format_of
 from vidassets.providers.usage import PriceTable
 from vidassets.storage.artefacts import ArtefactStore
@@ -35,10 +36,6 @@ def job_result(job: JobView, store: ArtefactStore) -> dict[str, Any] | None:
 
 #: Operations that may call a paid vendor (generate, lip sync, captions from a transcriber).
 VENDOR_OPERATIONS = frozenset({"generate", "lipSync", "addSubtitles"})
-
-
-#: Providers whose jobs are paid vendor jobs (recorded in the vendor-job ledger).
-VENDORS = frozenset({"replicate", "fal", "google-cloud"})
 
 
 def may_have_vendor_jobs(job: JobView) -> bool:

@@ -20,6 +20,8 @@ from vidassets.plan.errors import PlanIssue
 if TYPE_CHECKING:
     from vidassets.providers.catalogue.spec import JobKind
 
+#: The paid vendors: their inputs are checked against the catalogue, their jobs go through the
+#: vendor-job ledger (the status answer reads it only for jobs of these providers).
 VENDORS = ("replicate", "fal", "google-cloud")
 _JOBS: dict[str, JobKind] = {"generate": "generate", "lipSync": "lip_sync", "addSubtitles": "transcribe"}
 _MODEL_FIELDS = {"generate": "video", "lip_sync": "lip_sync", "transcribe": "transcription"}  # on the clients
