@@ -20,7 +20,7 @@ from vidassets.storage.vendor_jobs import SUCCEEDED, VendorJobRepository, Vendor
 
 _PUBLIC_RESULT_KEYS = ("duration", "width", "height", "fps", "hasAudio", "aspectRatio", "size", "digest",
                        "provider", "model", "details", "reusedFrom", "cacheHit", "cachedFrom", "elapsedS",
-                       "checks", "rendererVersion")
+                       "checks", "rendererVersion", "mediaType", "sampleRate", "channels", "loudnessLufs")
 
 
 def job_result(job: JobView, store: ArtefactStore) -> dict[str, Any] | None:
@@ -34,8 +34,10 @@ def job_result(job: JobView, store: ArtefactStore) -> dict[str, Any] | None:
     return out
 
 
-#: Operations that may call a paid vendor (generate, lip sync, captions from a transcriber).
-VENDOR_OPERATIONS = frozenset({"generate", "lipSync", "addSubtitles"})
+#: Operations that may call a paid vendor (generate, lip sync, captions from a transcriber, and
+#: today's SDK's images, speech and background removal).
+VENDOR_OPERATIONS = frozenset({"generate", "lipSync", "addSubtitles", "generateImage", "generateAudio",
+                               "removeBackground", "removeImageBackground"})
 
 
 def may_have_vendor_jobs(job: JobView) -> bool:
@@ -111,6 +113,9 @@ def execution_public(row: ExecutionRow | ExecutionView, store: ArtefactStore,
             url=final["url"] if final else None, jobId=final_id if final else None, outputs=outputs,
             aspectRatio=final.get("aspectRatio") if final else None,
             duration=final.get("duration") if final else None,
+            type=final.get("mediaType", "video") if final else None,
+            format=_format(final["url"]) if final else None,
+            size=final.get("size") if final else None,
         )
     # model_construct: every field is given and comes from our own rows, so validation would only
     # re-check what the database guarantees (it was a fifth of a status request's time).
@@ -128,6 +133,12 @@ def execution_public(row: ExecutionRow | ExecutionView, store: ArtefactStore,
         createdAt=row.created_at, startedAt=row.started_at, completedAt=row.completed_at, usage=usage,
         landing=landing(row),
     )
+
+
+def _format(url: str) -> str | None:
+    """The file format of a result (``mp4``, ``png``, ``mp3``...) from its key's suffix."""
+    path = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    return path.rsplit(".", 1)[-1].lower() if "." in path else None
 
 
 def landing(row: ExecutionRow | ExecutionView) -> list[str]:

@@ -69,6 +69,10 @@ class ExecutionResult(BaseModel):
     outputs: dict[str, dict[str, Any]]
     aspectRatio: str | None = None
     duration: float | None = None
+    # What the final result is (today's SDK's MediaResult): an image or speech plan ends in one.
+    type: Literal["video", "image", "audio"] | None = None
+    format: str | None = None
+    size: int | None = None
 
 
 class ExecutionPublic(BaseModel):

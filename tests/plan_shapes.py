@@ -1,4 +1,4 @@
-"""Random valid plans over all five operations, with what each root's media must look like.
+"""Random valid plans over the local operations, with what each root's media must look like.
 
 A Hypothesis strategy builds plans the way users do: a few generated or imported clips, then
 operations stacked in any order — repeated kinds, merges of merges, fan-out to several roots,
@@ -6,7 +6,9 @@ any operation straight on a clip. Alongside each plan it computes an independent
 for every root: frame size, duration and whether there is an audio track. Sizes follow the
 rules the API documents (crop keeps the largest even crop; pad/blur put the source on a canvas
 whose short side is the source's; merges take the first clip's size), durations the merge rule
-(``sum - (n-1) * transition``).
+(``sum - (n-1) * transition``). Today's SDK's local operations take part too: a ``layer`` of
+the imported clip in picture-in-picture over a plan job (the main layer: its size and length),
+and a merge with per-clip trims and a voice track laid under it (trimmed lengths add up).
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def media_plans(draw: st.DrawFn, media_url: str, *, max_ops: int = 5) -> Shape:
             jobs.append({"id": jid, "operation": "generate", "params": {"url": f"{media_url}/clip.mp4"}})
             made[jid] = Expect(*IMPORTED)
     for n in range(draw(st.integers(1, max_ops))):
-        op = draw(st.sampled_from(("merge", "reframe", "lipSync", "addSubtitles")))
+        op = draw(st.sampled_from(("merge", "reframe", "lipSync", "addSubtitles", "layer", "mix")))
         pool = list(made)
         jid = f"{op.lower()}{n}"
         if op == "merge":
@@ -92,10 +94,21 @@ def media_plans(draw: st.DrawFn, media_url: str, *, max_ops: int = 5) -> Shape:
             transition = draw(st.sampled_from(("cut", "crossfade")))
             params: dict[str, Any] = {"transition": {"type": transition, "duration": TRANSITION_S}}
             expect = _merge([made[d] for d in deps], transition)
+        elif op == "mix":
+            deps = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+            trims = [draw(st.sampled_from((None, 0.5))) for _ in deps]
+            op, params = "merge", {"clips": [{"duration": t} if t else {} for t in trims],
+                                   "audio": [{"url": f"{media_url}/voice.m4a", "offset": 0.1, "volume": 0.5}]}
+            lengths = [min(t, made[d].duration) if t else made[d].duration for d, t in zip(deps, trims, strict=True)]
+            expect = Expect(made[deps[0]].width, made[deps[0]].height, sum(lengths), True)
         else:
             deps = [draw(st.sampled_from(pool))]
             src = made[deps[0]]
-            if op == "reframe":
+            if op == "layer":
+                params = {"layers": [{"clips": [{"input": deps[0]}], "main": True},
+                                     {"clips": [{"url": f"{media_url}/clip.mp4"}], "placement": "pip"}]}
+                expect = Expect(src.width // 2 * 2, src.height // 2 * 2, src.duration, src.audio)
+            elif op == "reframe":
                 ratio, strategy = draw(st.sampled_from(RATIOS)), draw(st.sampled_from(STRATEGIES))
                 expect = _reframe(src, ratio, strategy)
                 if min(expect.width, expect.height) < 32 or max(expect.width, expect.height) > 1200:

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta"
     gcs_base_url: str = "https://storage.googleapis.com"
+    # Text to speech straight from the vendors today's SDK names (docs/providers.md, "Speech").
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_api_key: SecretStr | None = None
+    hume_base_url: str = "https://api.hume.ai"
+    hume_api_key: SecretStr | None = None
     # Inputs to vendors (docs/providers.md, "Inputs to vendors"): fal's storage API for uploads.
     fal_storage_url: str = "https://rest.fal.ai"
     provider_poll_interval_s: float = 2.0

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from api.deps import ServicesDep
 from api.errors import ApiError
-from vidassets.storage.artefacts import ArtefactError, LocalArtefactStore
+from vidassets.storage.artefacts import ArtefactError, LocalArtefactStore, content_type
 
 router = APIRouter(tags=["artefacts"])
 
@@ -29,4 +29,4 @@ def download_artefact(key: str, services: ServicesDep, expires: Annotated[int, Q
         raise ApiError(404, str(exc), "not_found") from exc
     if not path.is_file():
         raise ApiError(404, "artefact not found", "not_found")
-    return FileResponse(path, media_type="video/mp4" if path.suffix == ".mp4" else None, filename=path.name)
+    return FileResponse(path, media_type=content_type(key), filename=path.name)

@@ -14,8 +14,10 @@ from vidassets.dagster.resources import LocalRendererResource, StorageResource
 from vidassets.services import get_services
 from vidassets.settings import get_settings
 
-KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]
-TRANSFORMS = ["merged_cut", "reframed", "lipsynced", "subtitled"]
+KINDS = ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]  # the five-op plan's
+TRANSFORMS = ["background_removed", "merged_cut", "reframed", "lipsynced", "subtitled", "layered"]
+SOURCES = {"generated_images", "image_cutouts", "generated_audio", "generated_clips"}
+ALL_KINDS = SOURCES | set(TRANSFORMS) | {"delivered"}
 
 
 def _materialize(instance, eid: str, selection=None, tags=None):  # type: ignore[no-untyped-def]
@@ -33,12 +35,18 @@ def test_definitions_declare_a_graph_true_for_every_plan_shape() -> None:
     assert job.partitions_def == executions_partitions
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == set(KINDS)
-    parents = {k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys} for k in KINDS}
-    # No transform kind may sit upstream of another: plans use them in any order.
-    assert parents["generated_clips"] == set()
-    assert all(parents[t] == {"generated_clips"} for t in TRANSFORMS)
-    assert parents["delivered"] == set(KINDS) - {"delivered"}
+    assert keys == ALL_KINDS
+    parents = {k: {p.to_user_string() for p in graph.get(dg.AssetKey(k)).parent_keys} for k in ALL_KINDS}
+    # No transform kind may sit upstream of another: plans use them in any order. Sources: images
+    # first (a clip may start from one, a cut-out is made from one), speech on its own.
+    assert parents["generated_images"] == parents["generated_audio"] == set()
+    assert parents["image_cutouts"] == {"generated_images"}
+    assert parents["generated_clips"] == {"generated_images", "image_cutouts", "generated_audio"}
+    assert all(parents[t] == SOURCES for t in TRANSFORMS)
+    assert parents["delivered"] == ALL_KINDS - {"delivered"}
+    kinds = {k: graph.get(dg.AssetKey(k)).kinds for k in ALL_KINDS}
+    assert kinds["generated_images"] == {"image", "provider"} and kinds["layered"] == {"video", "ffmpeg"}
+    assert kinds["generated_audio"] == {"audio", "provider"}
     assert {s.name for s in repo.sensor_defs} >= {"launch_unlaunched_executions", "record_failed_runs"}
 
 

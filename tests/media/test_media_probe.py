@@ -87,3 +87,16 @@ def test_probe_missing_and_empty(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(InvalidMediaError, match="empty"):
         probe(empty)
+
+
+def test_cover_art_is_not_the_picture_of_an_audio_file(tmp_path: Path) -> None:
+    """Music files carry their artwork as a one-picture 'video' stream (attached_pic): it is audio."""
+    bare, covered = tmp_path / "bare.mp3", tmp_path / "music.mp3"
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=660:duration=2", "-c:a", "libmp3lame", str(bare)])
+    cover = tmp_path / "cover.jpg"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", str(cover)])
+    run_ffmpeg(["-i", str(bare), "-i", str(cover), "-map", "0:a", "-map", "1:v", "-c:a", "copy", "-c:v", "mjpeg",
+                "-disposition:v", "attached_pic", "-id3v2_version", "3", str(covered)])
+    info = probe(covered, require_video=False)
+    assert not info.has_video and info.has_audio and (info.width, info.height) == (0, 0)
+    assert abs(info.duration - 2.0) < 0.1

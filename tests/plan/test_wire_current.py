@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from vidassets.plan import PlanCreate, PlanValidationError, normalize_request
 from vidassets.plan.wire import DOCUMENTED, SDK
-from vidassets.plan.wire_current import UNSUPPORTED_OPERATIONS
 from vidassets.plan.wire_current_styles import PRESETS, UNRENDERABLE_PRESETS, ass_to_hex
 
 URL = "https://media.example.com"
@@ -93,29 +92,8 @@ def test_options_of_todays_sdk_reach_the_submission() -> None:
     assert submission.webhook.secret == "s" and dict(submission.provider_keys) == {"replicate": "r8_x"}
 
 
-# -- operations the server cannot perform yet ------------------------------------------------------
-
-
-@pytest.mark.parametrize("operation", sorted(UNSUPPORTED_OPERATIONS))
-@given(index=st.integers(min_value=0, max_value=3))
-def test_an_unsupported_operation_is_a_422_naming_the_job(operation: str, index: int) -> None:
-    jobs = [gen(f"g{i}") for i in range(index)] + [{"id": "odd.one", "type": operation, "params": {}}]
-    error = refusal(jobs)
-    (issue,) = [i for i in error.issues if i.job_id == "odd.one"]
-    assert issue.field == f"executionPlan.jobs[{index}].type"
-    assert "'odd.one'" in str(error) and operation in str(error) and "not supported by this server yet" in str(error)
-
-
-@pytest.mark.parametrize("item, field", [
-    ({"url": f"{URL}/a.png", "type": "image", "duration": 1}, "items[0].type"),
-    ({"url": f"{URL}/a.mp3", "type": "audio", "offset": 0}, "items[0].type"),
-    ({"url": f"{URL}/a.mp4", "type": "video", "duration": 2}, "items[0].duration"),
-    ({"url": f"{URL}/a.mp4", "type": "video", "volume": 0.3}, "items[0].volume"),
-    ({"url": "_imageJobDependency:job9", "type": "video"}, "items[0].url"),
-])
-def test_merge_items_the_server_cannot_merge_yet(item: dict[str, Any], field: str) -> None:
-    error = refusal([{"id": "m", "type": "merge", "params": {"items": [item]}}])
-    assert error.issues[0].field == f"executionPlan.jobs[0].params.{field}" and error.issues[0].job_id == "m"
+# The operations and merge items that were refused here until issue 19 are translated now:
+# tests/plan/test_wire_current_media.py.
 
 
 # -- merge ---------------------------------------------------------------------------------------

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import http.server
 import itertools
 import json
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -214,6 +217,9 @@ class FakeReplicate(VendorFake):
         self.webhook_secret = replicate_secret()
         self.hooks = Deliverer()
         self.uploads = ReplicateFilesApi(self)  # POST /v1/files: inputs too large to inline
+        # A prediction made at a version is of that version's model (``owner/name``), as Replicate
+        # lists it; versions this fake does not know are of "acme/versioned".
+        self.versions: dict[str, str] = {}
 
     @property
     def created(self) -> int:
@@ -234,7 +240,9 @@ class FakeReplicate(VendorFake):
             body = seen.body if isinstance(seen.body, dict) else {}
             with self.lock:
                 pid = self.next_id("p")
-                self.predictions[pid] = {"model": create.group(1) or "acme/versioned", "version": body.get("version", "v-latest"),
+                version = str(body.get("version", "v-latest"))
+                self.predictions[pid] = {"model": create.group(1) or self.versions.get(version, "acme/versioned"),
+                                         "version": version,
                                          "input": body.get("input"), "status": "starting",
                                          "created_at": dt.datetime.now(dt.UTC),
                                          "cancel_after": seen.headers.get("cancel-after"),
@@ -265,7 +273,9 @@ class FakeReplicate(VendorFake):
 
     def final(self, pid: str) -> dict[str, Any]:
         """The prediction once it ended (as a poll or a webhook delivery shows it)."""
-        output = self.output if self.output is not None else [self.file_url("out.mp4")]
+        output = self.output
+        if output is None:
+            output = replicate_media_output(self, pid) or [self.file_url("out.mp4")]
         return {**self.prediction(pid), "status": self.status, "error": self.error, "logs": "100%",
                 "output": output if self.status == "succeeded" else None,
                 "metrics": {"predict_time": 4.2, "total_time": 4.5}}
@@ -332,7 +342,9 @@ class FakeFal(VendorFake):
             if tail == "/cancel" and seen.method == "PUT":
                 return Reply(202, {"status": "CANCELLATION_REQUESTED"})
             if tail is None and seen.method == "GET":
-                return self.result or Reply(200, {"video": {"url": self.file_url("out.mp4"), "content_type": "video/mp4"}})
+                images = fal_image_result(self, rid)
+                return self.result or images or Reply(200, {"video": {"url": self.file_url("out.mp4"),
+                                                                      "content_type": "video/mp4"}})
         if seen.method == "GET" and seen.path == "/.well-known/jwks.json":
             return Reply(200, self.signer.jwks())
         if seen.method == "POST":
@@ -524,3 +536,82 @@ class FakeFalStorage(FakeServer):
                 self.files[name] = data
             return Reply(200, None)
         return super().route(seen)
+
+
+# -- real media the image, speech and matting models return ------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def real_media() -> Mapping[str, bytes]:
+    """Real files made once per process with ffmpeg, as the media models return them:
+
+    * ``png``: 64x48 RGBA, red, its left half fully transparent (a background remover's cut-out);
+    * ``jpg`` (blue) and ``webp`` (green), 64x48;
+    * ``mp3``: 1 s of 440 Hz (ID3-tagged, as ffmpeg writes it) and ``mp3_bare`` (no tag: it starts
+      with an MPEG frame, as some TTS vendors answer); ``wav``: the same tone;
+    * ``mp4``: 1 s of 160x90 green screen with a white box in the middle (a matting model's output).
+    """
+    from vidassets.media import run_ffmpeg
+
+    made: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="vendor-media-") as scratch:
+        jobs = {
+            "png": ["-f", "lavfi", "-i", "color=c=red:s=64x48:d=1", "-vf", "format=rgba,geq=r=220:g=20:b=20:a='255*gte(X,32)'",
+                    "-frames:v", "1"],
+            "jpg": ["-f", "lavfi", "-i", "color=c=blue:s=64x48:d=1", "-frames:v", "1", "-q:v", "3"],
+            "webp": ["-f", "lavfi", "-i", "color=c=green:s=64x48:d=1", "-frames:v", "1", "-c:v", "libwebp"],
+            "mp3": ["-f", "lavfi", "-i", "sine=f=440:r=44100:d=1", "-c:a", "libmp3lame", "-b:a", "64k"],
+            "mp3_bare": ["-f", "lavfi", "-i", "sine=f=440:r=44100:d=1", "-c:a", "libmp3lame", "-b:a", "64k",
+                         "-id3v2_version", "0", "-write_xing", "0", "-f", "mp3"],
+            "wav": ["-f", "lavfi", "-i", "sine=f=440:r=44100:d=1", "-c:a", "pcm_s16le"],
+            "mp4": ["-f", "lavfi", "-i", "color=c=0x00FF00:s=160x90:r=12:d=1",
+                    "-vf", "drawbox=x=60:y=25:w=40:h=40:color=white:t=fill", "-c:v", "libx264", "-pix_fmt", "yuv420p"],
+        }
+        for name, argv in jobs.items():
+            out = Path(scratch) / (f"{name}.mp3" if name == "mp3_bare" else f"out.{name}")
+            run_ffmpeg([*argv, str(out)], timeout=60)
+            made[name] = out.read_bytes()
+    return made
+
+
+#: What each SDK media model on Replicate returns (its published output schema): the file's format
+#: (``None``: from the input's ``output_format``, default jpg, as Nano Banana does) and whether the
+#: output is a list of URIs (Seedream) or one URI.
+REPLICATE_MEDIA: dict[str, tuple[str | None, bool]] = {
+    "google/nano-banana": (None, False), "bytedance/seedream-4": ("jpg", True),
+    "codeplugtech/background_remover": ("png", False), "elevenlabs/turbo-v2.5": ("mp3", False),
+    "arielreplicate/robust_video_matting": ("mp4", False), "nateraw/video-background-remover": ("mp4", False),
+}
+
+
+def replicate_media_output(server: FakeReplicate, pid: str) -> Any:
+    """The output of a prediction of one of the SDK's media models, served at an extension-less
+    URL (vendors' URLs say little about the content); None for other models."""
+    prediction = server.predictions[pid]
+    known = REPLICATE_MEDIA.get(prediction["model"])
+    if known is None:
+        return None
+    kind, listed = known
+    given = prediction["input"] if isinstance(prediction["input"], Mapping) else {}
+    kind = kind or ("png" if given.get("output_format") == "png" else "jpg")
+    server.files[f"{pid}-output"] = real_media()[kind]
+    url = server.file_url(f"{pid}-output")
+    return [url] if listed else url
+
+
+_FAL_IMAGE_TYPES = {"jpeg": ("jpg", "image/jpeg"), "png": ("png", "image/png"), "webp": ("webp", "image/webp")}
+
+
+def fal_image_result(server: FakeFal, rid: str) -> Reply | None:
+    """``{"images": [{"url", "content_type", ...}], "description"}`` for a Nano Banana request (its
+    ``output_format``, default png); None for other endpoints."""
+    submitted = server.submitted.get(rid)
+    if submitted is None or not submitted["path"].strip("/").startswith("fal-ai/nano-banana"):
+        return None
+    body = submitted["body"] if isinstance(submitted["body"], Mapping) else {}
+    kind, content_type = _FAL_IMAGE_TYPES.get(str(body.get("output_format") or "png"), _FAL_IMAGE_TYPES["png"])
+    data = real_media()[kind]
+    server.files[f"{rid}-image"] = data
+    return Reply(200, {"images": [{"url": server.file_url(f"{rid}-image"), "content_type": content_type,
+                                   "file_name": f"output.{kind}", "file_size": len(data), "width": 64, "height": 48}],
+                       "description": ""})

@@ -25,10 +25,13 @@ _TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "url": (str,), "integer
                                        "boolean": (bool,), "array": (list,)}
 
 
-def check(schema: Mapping[str, Input], body: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """(the input the model runs with, the errors a vendor reports) for ``body``."""
+def check(schema: Mapping[str, Input], body: Mapping[str, Any],
+          strict: bool = False) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """(the input the model runs with, the errors a vendor reports) for ``body``. ``strict``: an
+    input the schema does not declare is an error too (the vendors drop it; tests that must see
+    every name they send accepted ask for this)."""
     accepted = {k: v for k, v in body.items() if k in schema}
-    errors: list[tuple[str, str]] = []
+    errors: list[tuple[str, str]] = [(k, f"{k} is not an input of this model") for k in body if strict and k not in schema]
     for name, rule in schema.items():
         if name not in body:
             if rule.required:
@@ -42,6 +45,8 @@ def check(schema: Mapping[str, Input], body: Mapping[str, Any]) -> tuple[dict[st
                 errors.append((name, f"{name} must be one of the following: {', '.join(map(str, rule.choices))}"))
         elif not typed:
             errors.append((name, f"Invalid type. Expected: {rule.kind}, given: {type(value).__name__}"))
+        elif rule.kind == "array" and not all(isinstance(item, str) and item for item in value):
+            errors.append((name, f"{name} must be a list of URIs"))
         elif rule.minimum is not None and value < rule.minimum:
             errors.append((name, f"Must be greater than or equal to {rule.minimum:g}"))
         elif rule.maximum is not None and value > rule.maximum:
@@ -54,41 +59,57 @@ def schemas(provider: str, specs: Iterable[ModelSpec] = CATALOGUE, surface: str 
 
 
 class SchemaReplicate(FakeReplicate):
-    """:class:`FakeReplicate` enforcing the schemas of ``owner/name`` models it knows."""
+    """:class:`FakeReplicate` enforcing the schemas of the models it knows: official models by name
+    (``/v1/models/{owner}/{name}/predictions``), community models at their catalogued version
+    (``/v1/predictions`` with ``version``). A community model named without a version is not
+    found, as on Replicate (it runs only at a version). ``strict``: undeclared inputs are refused."""
 
-    def __init__(self, specs: Iterable[ModelSpec] = CATALOGUE) -> None:
+    def __init__(self, specs: Iterable[ModelSpec] = CATALOGUE, *, strict: bool = False) -> None:
         super().__init__()
+        specs = list(specs)
         self.schemas = schemas("replicate", specs)
+        self.by_version = {s.version: s.inputs for s in specs if s.provider == "replicate" and s.version}
+        self.community = {s.model for s in specs if s.provider == "replicate" and s.version}
+        self.versions.update({s.version: s.model for s in specs if s.provider == "replicate" and s.version})
+        self.strict = strict
         self.accepted: list[dict[str, Any]] = []
 
     def route(self, seen: Seen) -> Reply:
         parts = seen.path.split("/")
+        body = seen.body if isinstance(seen.body, dict) else {}
+        schema = None
         if seen.method == "POST" and len(parts) == 6 and parts[2] == "models" and parts[5] == "predictions":
+            if f"{parts[3]}/{parts[4]}" in self.community:
+                return Reply(404, {"title": "Not found", "status": 404,
+                                   "detail": "The requested resource could not be found."})
             schema = self.schemas.get(f"{parts[3]}/{parts[4]}")
-            body = seen.body if isinstance(seen.body, dict) else {}
-            if schema is not None:
-                accepted, errors = check(schema, body.get("input") or {})
-                if errors:
-                    return Reply(422, {"title": "Input validation failed", "status": 422,
-                                       "detail": "".join(f"- {f}: {m}\n" for f, m in errors),
-                                       "invalid_fields": [{"type": "invalid", "field": f, "description": m}
-                                                          for f, m in errors]})
-                self.accepted.append(accepted)
+        elif seen.method == "POST" and seen.path == "/v1/predictions":
+            schema = self.by_version.get(str(body.get("version")))
+        if schema is not None:
+            accepted, errors = check(schema, body.get("input") or {}, self.strict)
+            if errors:
+                return Reply(422, {"title": "Input validation failed", "status": 422,
+                                   "detail": "".join(f"- {f}: {m}\n" for f, m in errors),
+                                   "invalid_fields": [{"type": "invalid", "field": f, "description": m}
+                                                      for f, m in errors]})
+            self.accepted.append(accepted)
         return super().route(seen)
 
 
 class SchemaFal(FakeFal):
-    """:class:`FakeFal` enforcing the schemas of the endpoints it knows."""
+    """:class:`FakeFal` enforcing the schemas of the endpoints it knows (``strict``: undeclared
+    fields are refused)."""
 
-    def __init__(self, specs: Iterable[ModelSpec] = CATALOGUE) -> None:
+    def __init__(self, specs: Iterable[ModelSpec] = CATALOGUE, *, strict: bool = False) -> None:
         super().__init__()
         self.schemas = schemas("fal", specs)
+        self.strict = strict
         self.accepted: list[dict[str, Any]] = []
 
     def route(self, seen: Seen) -> Reply:
         schema = self.schemas.get(seen.path.strip("/")) if seen.method == "POST" else None
         if schema is not None:
-            accepted, errors = check(schema, seen.body if isinstance(seen.body, dict) else {})
+            accepted, errors = check(schema, seen.body if isinstance(seen.body, dict) else {}, self.strict)
             if errors:
                 return Reply(422, {"detail": [{"loc": ["body", f], "msg": m, "type": "value_error"} for f, m in errors]})
             self.accepted.append(accepted)

@@ -35,6 +35,7 @@ import httpx
 import pytest
 
 from tests.providers.fakes import FakeFal, FakeReplicate, FakeVertex
+from tests.providers.tts_fakes import ELEVENLABS_KEY, HUME_KEY, FakeElevenLabs, FakeHume
 from vidassets.stack import Stack, stack_env
 
 HARNESS = Path(__file__).resolve().parent
@@ -202,7 +203,8 @@ def sdk_media(media_dir: Path) -> dict[str, str]:
 
     media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=1:duration=1", "-frames:v", "1",
                       str(media_dir / "still.png")], timeout=60)
-    files = {"image": "still.png", "voice": "voice.m4a", "clip": "clip.mp4", "notMedia": "notes.mp4"}
+    files = {"image": "still.png", "voice": "voice.m4a", "clip": "clip.mp4", "notMedia": "notes.mp4",
+             **_layer_media(media_dir)}
     espeak = shutil.which("espeak-ng")
     if espeak:
         for lang, text in (("en", "Hello world. Testing captions."), ("fr", "Bonjour le monde. Sous-titres.")):
@@ -221,9 +223,34 @@ def sdk_media(media_dir: Path) -> dict[str, str]:
     return files
 
 
+def _layer_media(media_dir: Path) -> dict[str, str]:
+    """What layers and rich merges are tried on: a logo (a red square inside a transparent
+    border), a photo, green and blue screens (a red box on the key colour) and a music bed."""
+    from vidassets import media
+
+    def make(name: str, *argv: str) -> str:
+        media.run_ffmpeg([*argv, str(media_dir / name)], timeout=60)
+        return name
+
+    return {
+        "logo": make("logo.png", "-f", "lavfi", "-i", "color=c=red:s=48x48,format=rgba,pad=64:64:8:8:color=black@0",
+                     "-frames:v", "1"),
+        "photo": make("photo.jpg", "-f", "lavfi", "-i", "color=c=blue:s=320x240", "-frames:v", "1"),
+        "green": make("green.mp4", "-f", "lavfi", "-i",
+                      "color=c=0x00ff00:s=320x240:r=24:d=2,drawbox=x=120:y=80:w=80:h=80:color=red:t=fill",
+                      "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+        "blue": make("blue.mp4", "-f", "lavfi", "-i",
+                     "color=c=0x0000ff:s=320x240:r=24:d=2,drawbox=x=120:y=80:w=80:h=80:color=red:t=fill",
+                     "-c:v", "libx264", "-pix_fmt", "yuv420p"),
+        "music": make("music.mp3", "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=44100:duration=4",
+                      "-c:a", "libmp3lame", "-b:a", "64k"),
+    }
+
+
 # -- one stack and one set of fake vendors for every SDK test of the session ----------------------
 
-VENDOR_KEYS = {"replicate": "r8_sdk_key_0123456789", "fal": "fal_sdk_key_0123456789", "google": "ya29.sdk-token"}
+VENDOR_KEYS = {"replicate": "r8_sdk_key_0123456789", "fal": "fal_sdk_key_0123456789", "google": "ya29.sdk-token",
+               "elevenlabs": ELEVENLABS_KEY, "hume": HUME_KEY}
 #: What the fake Whisper on Replicate hears in every file it is sent (timed words, as the
 #: ``openai/whisper`` model returns them with ``word_timestamps``: segments holding words).
 FAKE_WHISPER_WORDS = [("Hello", 0.2, 0.6), ("from", 0.6, 0.9), ("the", 0.9, 1.0), ("vendor", 1.0, 1.7)]
@@ -249,6 +276,8 @@ class Vendors:
     replicate: WhisperReplicate
     fal: FakeFal
     vertex: FakeVertex
+    elevenlabs: FakeElevenLabs
+    hume: FakeHume
 
 
 def _port() -> int:
@@ -265,13 +294,13 @@ def vendors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vendors]:
     media.run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=24:duration=1", "-f", "lavfi", "-i",
                       "sine=frequency=300:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
                       "-shortest", str(clip)], timeout=60)
-    v = Vendors(WhisperReplicate(), FakeFal(), FakeVertex())
+    v = Vendors(WhisperReplicate(), FakeFal(), FakeVertex(), FakeElevenLabs(), FakeHume())
     for server in (v.replicate, v.fal, v.vertex):
         server.files["out.mp4"] = clip.read_bytes()
         server.polls_needed = 2
     yield v
-    for server in (v.replicate, v.fal, v.vertex):
-        server.stop()
+    for each in (v.replicate, v.fal, v.vertex, v.elevenlabs, v.hume):
+        each.stop()
 
 
 @pytest.fixture(scope="session")
@@ -287,9 +316,11 @@ def stack(sdk_toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory, ve
         dagster_graphql_url=f"http://127.0.0.1:{dagster_port}/graphql", launch_grace_s=2.0,
         replicate_base_url=f"{vendors.replicate.url}/v1", fal_base_url=vendors.fal.url,
         vertex_base_url=f"{vendors.vertex.url}/v1", vertex_project="proj", provider_poll_interval_s=0.2,
+        elevenlabs_base_url=vendors.elevenlabs.url, hume_base_url=vendors.hume.url,
     )
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
-    for name in ("VIDASSETS_REPLICATE_API_KEY", "VIDASSETS_FAL_API_KEY", "VIDASSETS_GOOGLE_ACCESS_TOKEN"):
+    for name in ("VIDASSETS_REPLICATE_API_KEY", "VIDASSETS_FAL_API_KEY", "VIDASSETS_GOOGLE_ACCESS_TOKEN",
+                 "VIDASSETS_ELEVENLABS_API_KEY", "VIDASSETS_HUME_API_KEY"):
         env.pop(name, None)  # the keys come from the SDK's model options, or there are none
     with running_stack(settings, env, api_port=api_port, dagster_port=dagster_port, tenant="ts-sdk",
                        log_dir=data / "logs") as s:

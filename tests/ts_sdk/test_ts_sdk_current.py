@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import Receiver
+from tests.providers.tts_fakes import RACHEL
 from tests.ts_sdk.conftest import FAKE_WHISPER_WORDS, VENDOR_KEYS, TsSdk, Vendors, unavailable
 from tests.ts_sdk.test_ts_sdk import assert_aspect, assert_duration, caption_pixels, job, probe_url, status_of
 from vidassets.stack import Stack
@@ -38,7 +39,9 @@ def drive_current(ts_sdk_current: TsSdk, stack: Stack, media_url: str, sdk_media
         unavailable("espeak-ng is needed to make the spoken video for today's SDK's captions tests")
     base_args = {"imageUrl": f"{media_url}/{sdk_media['image']}", "voiceUrl": f"{media_url}/{sdk_media['voice']}",
                  "clipUrl": f"{media_url}/{sdk_media['clip']}", "speechEnUrl": f"{media_url}/{sdk_media['speech_en']}",
-                 "speechVideoEnUrl": f"{media_url}/{sdk_media['speechVideo_en']}", "vendorKeys": VENDOR_KEYS}
+                 "speechVideoEnUrl": f"{media_url}/{sdk_media['speechVideo_en']}", "vendorKeys": VENDOR_KEYS,
+                 **{f"{name}Url": f"{media_url}/{sdk_media[name]}" for name in ("logo", "photo", "green", "blue", "music")},
+                 "voiceId": RACHEL}
 
     def run(script: str, **args: Any) -> Any:
         return ts_sdk_current.run(script, api_url=f"{stack.api_url}/api/execute", api_key=stack.api_key or "",
@@ -259,27 +262,23 @@ def test_add_subtitles_of_the_older_api(api: httpx.Client, operations: dict[str,
     assert_duration(info, 2.0)
 
 
-# -- what the server cannot do yet ------------------------------------------------------------------
+# -- what the server refuses -------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def unsupported(drive_current) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    return drive_current("unsupported.ts")
+def refusals(drive_current) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return drive_current("refusals.ts")
 
 
 @pytest.mark.parametrize("name, job_id, needles", [
-    ("generateImage", "job1", ("generateImage", "not supported by this server yet")),
-    ("generateAudio", "job1", ("generateAudio", "not supported by this server yet")),
-    ("layer", "job1", ("layer", "not supported by this server yet")),
-    ("removeBackground", "job2", ("removeBackground", "not supported by this server yet")),
-    ("merge_image", "job1", ("items[1].type", "'image'", "not supported by this server yet")),
-    ("merge_audio", "job1", ("items[1].type", "'audio'", "not supported by this server yet")),
-    ("merge_trim", "job1", ("items[0].duration", "not supported by this server yet")),
+    ("image_no_key", "job1", ("params.provider", "no API key for 'replicate'", "VIDASSETS_REPLICATE_API_KEY")),
+    ("speech_no_key", "job1", ("params.provider", "no API key for 'elevenlabs'", "VIDASSETS_ELEVENLABS_API_KEY")),
+    ("removeBackground_no_model", "job2", ("params.provider", "removeBackground runs only on a provider model")),
     ("preset_cinematic", "job1", ("style.preset", "'cinematic'", "cannot be rendered faithfully")),
 ])
-def test_operations_not_supported_yet_are_a_clear_422(unsupported: dict[str, Any], name: str, job_id: str,
-                                                      needles: tuple[str, ...]) -> None:
-    refused(unsupported[name], job_id, *needles)
+def test_what_the_server_cannot_do_is_a_clear_422(refusals: dict[str, Any], name: str, job_id: str,
+                                                  needles: tuple[str, ...]) -> None:
+    refused(refusals[name], job_id, *needles)
 
 
 # -- execution options ----------------------------------------------------------------------------
@@ -347,12 +346,18 @@ RUNS = {  # example -> (duration of the result, whether captions are burned)
     "captions_custom": (2.5, True), "captions_tiktok": (2.5, True), "captions_highlight": (2.5, True),
     "whisper_youtube": (2.5, True), "whisper_pipeline": (1.0 + 2.5, True), "fast_whisper_tiktok": (2.5, True),
     "fast_whisper_youtube": (2.5, True),
+    # merges of images and audio, layers (issue 19)
+    "merge_slideshow": (3.0, False), "merge_image_duration": (10.0, False), "merge_music": (1.0, False),
+    "merge_volume": (1.0, False), "layers_intro": (2.5, False), "layers_pip": (2.5, False),
+    "layers_centered": (2.5, False), "layers_quarter": (2.5, False), "layers_half": (2.5, False),
+    "layers_banner": (2.5, False), "layers_custom": (2.5, False), "layers_chroma": (2.5, False),
+    "layers_chroma_blue": (2.5, False), "layers_main": (2.5, False), "layers_duration": (3.0, False),
+    "layers_size": (1.0, False), "layers_timeline": (2.5, False),
 }
 REFUSED = {  # example -> what the 422 names
     "refused_font_styling": "style.outlineWidth", "refused_background": "style.padding",
     "refused_positioning": "style.marginV", "refused_behaviour": "style.maxCaptionDuration",
-    "refused_cinematic": "style.preset", "refused_slideshow": "items[0].type", "refused_music": "items[1].type",
-    "refused_volume": "items[0].volume",
+    "refused_cinematic": "style.preset",
 }
 
 

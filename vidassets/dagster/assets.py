@@ -39,14 +39,30 @@ DESCRIPTIONS: Mapping[AssetKind, str] = {
     AssetKind.REFRAMED: "Video reframed to another aspect ratio (crop, smart crop, letterbox or blurred pad).",
     AssetKind.LIPSYNCED: "Video with a new audio track (lip-synced when a provider model is used).",
     AssetKind.SUBTITLED: "Video with captions burned in.",
+    AssetKind.GENERATED_IMAGES: "Still images generated (or edited) by a provider model.",
+    AssetKind.IMAGE_CUTOUTS: "Images with their background removed by a provider model.",
+    AssetKind.GENERATED_AUDIO: "Speech generated from text by a provider model (ElevenLabs, Hume).",
+    AssetKind.BACKGROUND_REMOVED: "Video with its background removed (green screen or mask) by a matting model.",
+    AssetKind.LAYERED: "Media composited in layers (placements, chroma key, timelines) in one graph.",
     AssetKind.DELIVERED: "The plan's root outputs: what the API's result and the SDK return.",
 }
+
+
+def _tags(kind: AssetKind) -> set[str]:
+    """The UI's kind tags: what the artefacts are, and what makes them (``delivered`` is any of them)."""
+    if kind is AssetKind.DELIVERED:
+        return {"video", "image", "audio"}
+    op = kind.operation
+    return {op.media_type.value, "provider" if op.provider_only else "ffmpeg"}
+
+
+ASSET_TAGS: Mapping[AssetKind, set[str]] = {kind: _tags(kind) for kind in ASSET_KINDS_IN_LINEAGE_ORDER}
 
 
 def _specs() -> list[dg.AssetSpec]:
     return [dg.AssetSpec(
         key=kind.value, deps=[parent.value for parent in ASSET_PARENTS[kind]], skippable=True,
-        partitions_def=executions_partitions, group_name=ASSET_GROUP, kinds={"video", "ffmpeg"},
+        partitions_def=executions_partitions, group_name=ASSET_GROUP, kinds=ASSET_TAGS[kind],
         description=DESCRIPTIONS[kind], code_version=CODE_VERSIONS[kind],
     ) for kind in ASSET_KINDS_IN_LINEAGE_ORDER]
 

@@ -164,7 +164,7 @@ class JobRunner:
             vendor_jobs=self.vendor_jobs.for_job(run.execution_id, job.job_id),
             recipe=recipe, sources=dict(zip(recipe.sources, files, strict=True)) if recipe else {},
             source_results=dict(zip(recipe.sources, inputs, strict=True)) if recipe else {}, preset=run.preset,
-            render_note=note,
+            render_note=note, input_ids=tuple(job.depends_on) if recipe is None else (),
         )
         output = self.operations.run(ctx)
         if run.cancel.is_set():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from vidassets import media
+from vidassets.execution import media_ops
 from vidassets.media.burn import line_box
 from vidassets.media.subtitles import LineBox
 from vidassets.net.fetch import fetch_to_file
@@ -33,6 +35,7 @@ from vidassets.plan.params import (
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
 from vidassets.providers.ledger import Ledger
 from vidassets.providers.registry import ProviderRegistry
+from vidassets.providers.uploads import LocalInput
 from vidassets.render.compiler import Recipe, Step
 from vidassets.render.fused import RenderLimits, render_recipe
 from vidassets.services import Services
@@ -69,6 +72,7 @@ class JobContext:
     recipe: Recipe | None = None
     sources: Mapping[str, Path] = field(default_factory=dict)
     source_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    input_ids: Sequence[str] = ()  # the input jobs' ids, in the order of ``inputs`` (a source job's dependsOn)
     preset: str = "standard"  # the plan's render preset: the encoder profile (media.render_profile)
     render_note: str | None = None  # why the render compiler left this job out of a graph
 
@@ -92,7 +96,7 @@ class OperationRunner:
         self.timeout = services.settings.media_timeout_s
 
     def run(self, ctx: JobContext) -> JobOutput:
-        if ctx.recipe is not None and (ctx.recipe.composed or self._profile(ctx).max_short_side):
+        if ctx.recipe is not None and (ctx.recipe.composed or self.profile(ctx).max_short_side):
             return self._fused(ctx, ctx.recipe)
         if ctx.recipe is not None:  # one step over stored sources: today's render (stream copy and all)
             step, sources = ctx.recipe.step, list(ctx.recipe.sources)
@@ -104,14 +108,19 @@ class OperationRunner:
 
     def _step(self, ctx: JobContext, render: Mapping[str, Any] | None) -> JobOutput:
         """One operation from its inputs' files (``render``: what ``details.render`` says)."""
-        handler = {
+        handlers: dict[Operation, Callable[[JobContext], JobOutput]] = {
             Operation.GENERATE: self._generate,
             Operation.MERGE: self._merge,
             Operation.REFRAME: self._reframe,
             Operation.LIP_SYNC: self._lip_sync,
             Operation.ADD_SUBTITLES: self._add_subtitles,
-        }[ctx.operation]
-        output = handler(ctx)
+            Operation.GENERATE_IMAGE: functools.partial(media_ops.generate_image, self),
+            Operation.REMOVE_IMAGE_BACKGROUND: functools.partial(media_ops.generate_image, self),
+            Operation.GENERATE_AUDIO: functools.partial(media_ops.generate_audio, self),
+            Operation.REMOVE_BACKGROUND: functools.partial(media_ops.remove_background, self),
+            Operation.LAYER: functools.partial(media_ops.layer_job, self),
+        }
+        output = handlers[ctx.operation](ctx)
         return dataclasses.replace(output, details={**output.details, "render": dict(render)}) if render else output
 
     # -- helpers ---------------------------------------------------------------------------
@@ -121,7 +130,7 @@ class OperationRunner:
         return fetch_to_file(url, dest, policy=self.services.policy, max_bytes=max_bytes or s.fetch_max_bytes,
                              timeout_s=s.fetch_timeout_s, s3_client_factory=self.services.s3).path
 
-    def _single_input(self, ctx: JobContext) -> Path:
+    def single_input(self, ctx: JobContext) -> Path:
         if ctx.inputs:
             return ctx.inputs[0]
         # No input job: the plan gave params.url (checked at validation time); import it first.
@@ -137,8 +146,8 @@ class OperationRunner:
         """The job's artefact rendered from its recipe's sources in one graph (or step by step
         inside the job when the graph would be too large, see :func:`render_recipe`)."""
         s = self.services.settings
-        out = self._out(ctx)
-        rendered = render_recipe(recipe, ctx.sources, out, inputs=_RecipeInputs(self, ctx), profile=self._profile(ctx),
+        out = self.out_path(ctx)
+        rendered = render_recipe(recipe, ctx.sources, out, inputs=_RecipeInputs(self, ctx), profile=self.profile(ctx),
                                  workdir=ctx.workdir, timeout=self.timeout, on_progress=ctx.on_progress,
                                  limits=RenderLimits(s.render_fuse_max_seconds, s.render_fuse_max_inputs))
         local = ctx.operation is Operation.LIP_SYNC
@@ -147,13 +156,13 @@ class OperationRunner:
         return JobOutput(out, provider="local" if local else None, model="audio-replace" if local else None,
                          details={**rendered.details, "render": rendered.summary(recipe)}, inputs=inputs)
 
-    def _profile(self, ctx: JobContext) -> media.EncoderProfile:
+    def profile(self, ctx: JobContext) -> media.EncoderProfile:
         """The encoder profile, stamped with the renderer that made the file (see RENDERER_VERSIONS)."""
         kind = ctx.operation.asset_kind
         return dataclasses.replace(media.render_profile(ctx.preset),
                                    comment=f"vidassets {kind.value} renderer {RENDERER_VERSIONS[kind]}")
 
-    def _out(self, ctx: JobContext) -> Path:
+    def out_path(self, ctx: JobContext) -> Path:
         return ctx.workdir / "output.mp4"
 
     # -- operations ------------------------------------------------------------------------
@@ -161,7 +170,7 @@ class OperationRunner:
     def _generate(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
         assert isinstance(p, GenerateParams)
-        out = self._out(ctx)
+        out = self.out_path(ctx)
         if p.is_import and p.url:
             raw = self.fetch(p.url, ctx.workdir / "source.bin")
             info = media.import_media(raw, out, still_duration=p.duration,
@@ -169,32 +178,47 @@ class OperationRunner:
             return JobOutput(out, provider="url", details={"source": _strip_query(p.url),
                                                            "sourceCodec": info.video_codec})
         provider = self.providers.get(p.provider)
-        with self._provider_call(ctx, provider.name):
-            result = provider.generate(GenerateRequest.from_params(p), out=out, api_key=self._key(ctx, provider.name),
+        request = self._with_input_jobs(ctx, p, GenerateRequest.from_params(p))
+        with self.provider_call(ctx, provider.name):
+            result = provider.generate(request, out=out, api_key=self.key(ctx, provider.name),
                                        on_progress=ctx.on_progress, cancel=ctx.cancel, ledger=ctx.vendor_jobs)
         return JobOutput(result.path, provider=result.provider, model=result.model,
                          details={**dict(result.details), "offline": result.offline}, external=not result.offline)
 
+    def _with_input_jobs(self, ctx: JobContext, p: GenerateParams, request: GenerateRequest) -> GenerateRequest:
+        """An image job's picture as the start image, a speech job's audio as the model's ``audio``
+        input (talking-head models): local files the vendor's input resolver uploads or presigns.
+        The offline renderer draws from the prompt only, so it gets neither."""
+        if not (p.imageInput or p.audioInput) or p.provider in (None, "local"):
+            return request
+        files = media_ops.inputs_by_id(ctx)
+        publish = self.publisher(ctx)
+        start = LocalInput(files[p.imageInput], publish) if p.imageInput else request.start_image
+        extra = {**request.extra, **({"audio": LocalInput(files[p.audioInput], publish)} if p.audioInput else {})}
+        return dataclasses.replace(request, start_image=start, extra=extra)  # type: ignore[arg-type]
+
     def _merge(self, ctx: JobContext) -> JobOutput:
         assert isinstance(ctx.params, MergeParams)
+        if ctx.params.has_items:  # stills, trims, volumes or audio tracks (today's SDK)
+            return media_ops.rich_merge(self, ctx)
         spec = ctx.params.transition
         transition = media.Transition.parse({"type": spec.type, "duration": spec.duration})
-        out = self._out(ctx)
-        media.merge(list(ctx.inputs), out, transition=transition, profile=self._profile(ctx), timeout=self.timeout,
+        out = self.out_path(ctx)
+        media.merge(list(ctx.inputs), out, transition=transition, profile=self.profile(ctx), timeout=self.timeout,
                     on_progress=ctx.on_progress)
         return JobOutput(out, details={"transition": transition.type, "inputs": len(ctx.inputs)})
 
     def _reframe(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
         assert isinstance(p, ReframeParams)
-        out = self._out(ctx)
+        out = self.out_path(ctx)
         strategy = p.strategy or DEFAULT_STRATEGY  # validation folds ``crop`` into ``strategy``
-        media.reframe(self._single_input(ctx), out, aspect_ratio=p.aspectRatio, strategy=strategy,
-                      allow_upscale=p.allowUpscale, profile=self._profile(ctx), timeout=self.timeout,
+        media.reframe(self.single_input(ctx), out, aspect_ratio=p.aspectRatio, strategy=strategy,
+                      allow_upscale=p.allowUpscale, profile=self.profile(ctx), timeout=self.timeout,
                       on_progress=ctx.on_progress)
         return JobOutput(out, details={"aspectRatio": p.aspectRatio, "strategy": strategy})
 
-    def _publisher(self, ctx: JobContext) -> PublishFn | None:
+    def publisher(self, ctx: JobContext) -> PublishFn | None:
         """How a provider gets our local files: a presigned URL from S3; None on the local store
         (its URLs are not reachable by vendors), in which case providers inline small files."""
         if self.services.settings.artefact_store != "s3":
@@ -208,7 +232,7 @@ class OperationRunner:
         return publish
 
     @contextlib.contextmanager
-    def _provider_call(self, ctx: JobContext, name: str) -> Iterator[None]:
+    def provider_call(self, ctx: JobContext, name: str) -> Iterator[None]:
         """Hold one of the provider's concurrency slots and take one request from its rate bucket,
         waiting (cancel-aware) when either is exhausted. ``local`` renders are not limited here."""
         s = self.services.settings
@@ -226,26 +250,26 @@ class OperationRunner:
                     raise ProviderError("cancelled while rate limited", code="cancelled")
             yield
 
-    def _key(self, ctx: JobContext, provider_name: str) -> str | None:
+    def key(self, ctx: JobContext, provider_name: str) -> str | None:
         """The caller's key for this job (params.apiKey), else providerApiKeys, else the server's."""
         return ctx.secrets.get("job") or ctx.secrets.get(provider_name)
 
     def _lip_sync(self, ctx: JobContext) -> JobOutput:
         p = ctx.params
         assert isinstance(p, LipSyncParams)
-        video = self._single_input(ctx)
+        video = self.single_input(ctx)
         audio = self.fetch(p.audioUrl, ctx.workdir / "audio.bin")
-        out = self._out(ctx)
+        out = self.out_path(ctx)
         if p.provider not in (None, "local"):
             provider = self.providers.lip_sync(p.provider)
-            with self._provider_call(ctx, provider.name):
+            with self.provider_call(ctx, provider.name):
                 result = provider.lip_sync(LipSyncRequest.from_params(p), video=video, audio=audio, out=out,
-                                           api_key=self._key(ctx, provider.name), on_progress=ctx.on_progress,
-                                           cancel=ctx.cancel, publish=self._publisher(ctx), ledger=ctx.vendor_jobs)
+                                           api_key=self.key(ctx, provider.name), on_progress=ctx.on_progress,
+                                           cancel=ctx.cancel, publish=self.publisher(ctx), ledger=ctx.vendor_jobs)
             return JobOutput(result.path, provider=result.provider, model=result.model, external=True,
                              details={**dict(result.details), "mode": "lip sync by a provider model"})
         media.replace_audio(video, audio, out, volume=p.volume, fit=p.fit,
-                            profile=self._profile(ctx), timeout=self.timeout, on_progress=ctx.on_progress)
+                            profile=self.profile(ctx), timeout=self.timeout, on_progress=ctx.on_progress)
         return JobOutput(out, provider="local", model="audio-replace",
                          details={"mode": "audio replacement (no lip-sync model: mouth movement unchanged)",
                                   "volume": p.volume, "fit": p.fit})
@@ -255,13 +279,13 @@ class OperationRunner:
         video's speech (see :meth:`_transcribe`). Lines are laid out for this frame's safe area."""
         p = ctx.params
         assert isinstance(p, AddSubtitlesParams)
-        video = self._single_input(ctx)
+        video = self.single_input(ctx)
         info = media.probe(video)
         preset, style = _subtitle_style(p.style)
         box = line_box(style, info.display_width, info.display_height)
         cues, source, extra = self._cues(ctx, p, video, info.duration, style, box)
-        out = self._out(ctx)
-        media.burn_subtitles(video, out, cues=cues, style=style, profile=self._profile(ctx), timeout=self.timeout,
+        out = self.out_path(ctx)
+        media.burn_subtitles(video, out, cues=cues, style=style, profile=self.profile(ctx), timeout=self.timeout,
                              on_progress=ctx.on_progress)
         return JobOutput(out, details={"cues": len(cues), "source": source, "style": preset, **extra})
 
@@ -312,10 +336,10 @@ class OperationRunner:
                                       cancel=ctx.cancel)
         provider = self.providers.transcriber(choice.provider)
         audio = extract_speech(video, ctx.workdir / "speech.m4a", fmt="m4a", timeout=self.timeout)
-        with self._provider_call(ctx, provider.name):
+        with self.provider_call(ctx, provider.name):
             words = provider.transcribe(media=audio, language=choice.language, model=choice.model,
-                                        api_key=self._key(ctx, provider.name), cancel=ctx.cancel,
-                                        publish=self._publisher(ctx), ledger=ctx.vendor_jobs,
+                                        api_key=self.key(ctx, provider.name), cancel=ctx.cancel,
+                                        publish=self.publisher(ctx), ledger=ctx.vendor_jobs,
                                         options=p.input)
         cleaned = clean_words(words, duration)
         if not cleaned:

@@ -26,7 +26,10 @@ from .fonts import fonts_dir
 from .generate import build_render_command, clip_palette, render_local_clip
 from .geometry import ASPECT_RATIOS, parse_aspect, parse_resolution
 from .importer import ImportCommand, build_import_command, decode_check_command, import_media
+from .layer import ChromaKey, ClipLayout, LayerClip, LayerLayout, LayerSpec, build_layer_command, layer, plan_layers
 from .merge import MergeCommand, Transition, build_merge_command, can_stream_copy, merge, plan_merge
+from .mix import AudioBed, ClipOptions, mix_beds_fragment
+from .placement import Placement, parse_placement
 from .probe import MediaInfo, probe
 from .profile import RENDER_PRESETS, EncoderProfile, default_profile, render_profile
 from .reframe import STRATEGIES, ReframeCommand, build_reframe_command, output_size, plan_smart_crop, reframe
@@ -36,10 +39,22 @@ from .subtitles import Cue, cues_from_text, cues_from_words, format_srt, parse_s
 from .thumbs import build_contact_sheet_command, contact_sheet
 
 __all__ = [
+    "ChromaKey",
+    "ClipLayout",
+    "LayerClip",
+    "LayerLayout",
+    "LayerSpec",
+    "Placement",
+    "build_layer_command",
+    "layer",
+    "parse_placement",
+    "plan_layers",
     "build_contact_sheet_command",
     "contact_sheet",
     "ASPECT_RATIOS",
     "STRATEGIES",
+    "AudioBed",
+    "ClipOptions",
     "CropPath",
     "Cue",
     "EncoderProfile",
@@ -84,6 +99,7 @@ __all__ = [
     "harden_args",
     "import_media",
     "merge",
+    "mix_beds_fragment",
     "output_size",
     "parse_aspect",
     "parse_colour",

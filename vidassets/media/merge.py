@@ -16,6 +16,12 @@ Two strategies, chosen by :func:`build_merge_command` from the probed inputs:
 
 Durations: a cut lasts the sum of the inputs; with transitions of ``d``
 seconds, ``sum - (n-1)*d``.
+
+Options (:mod:`vidassets.media.mix`): per-clip :class:`~vidassets.media.mix.ClipOptions` (a trim,
+to the nearest output frame, and a gain on the clip's sound) and audio beds mixed under the clips.
+Any option that changes something forces the re-encode, still one ffmpeg run; the durations
+above then use the trimmed lengths, and beds never change them. Without options (or with options
+that change nothing) a merge is exactly the plain one.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from .files import atomic_output, local_input, scratch_dir
 from .filters import concat_list_entry, fmt_num, fps_fraction, fps_text
 from .geometry import even
 from .graph import FilterGraph, Stream, predicted
+from .mix import AudioBed, ClipOptions, mix_beds_fragment, probe_bed
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
 from .runner import ProgressCallback, run_ffmpeg
@@ -138,7 +145,8 @@ def can_stream_copy(infos: Sequence[MediaInfo], profile: EncoderProfile) -> bool
     )
 
 
-def _validate(infos: Sequence[MediaInfo], transition: Transition) -> None:
+def _validate(infos: Sequence[MediaInfo], transition: Transition, durations: Sequence[float] | None = None) -> None:
+    """``durations``: the clips' lengths once trimmed (default: their own)."""
     if not infos:
         raise MediaParamError("merge needs at least one input")
     for i, info in enumerate(infos):
@@ -146,13 +154,41 @@ def _validate(infos: Sequence[MediaInfo], transition: Transition) -> None:
             raise MediaParamError(f"input {i + 1} ({info.path.name}) is a still image; import it as a clip first")
     if transition.is_cut or len(infos) < 2:
         return
-    for i, info in enumerate(infos):
+    lengths = list(durations) if durations is not None else [_clip_duration(i) for i in infos]
+    for i, length in enumerate(lengths):
         joins = 1 if i in (0, len(infos) - 1) else 2
-        if _clip_duration(info) < joins * transition.duration:
+        if length < joins * transition.duration:
             raise MediaParamError(
                 f"transition of {transition.duration:g}s is too long for input {i + 1} "
-                f"({_clip_duration(info):.2f}s long, needs at least {joins * transition.duration:g}s)"
+                f"({length:.2f}s long, needs at least {joins * transition.duration:g}s)"
             )
+
+
+def _clip_options(infos: Sequence[MediaInfo], clips: Sequence[ClipOptions] | None) -> list[ClipOptions]:
+    if clips is None:
+        return [ClipOptions() for _ in infos]
+    if len(clips) != len(infos):
+        raise MediaParamError(f"got options for {len(clips)} clips but {len(infos)} clips to merge")
+    return list(clips)
+
+
+def _trim_frames(info: MediaInfo, option: ClipOptions, rate: float) -> int | None:
+    """How many output frames a trimmed clip keeps (the trim to the nearest frame, at least one);
+    ``None`` when the trim keeps the whole clip (or there is none)."""
+    if option.trim is None:
+        return None
+    frames = max(1, round(option.trim * rate))
+    return frames if frames / rate < _clip_duration(info) - 1e-6 else None
+
+
+def _changes_something(infos: Sequence[MediaInfo], clips: Sequence[ClipOptions] | None,
+                       beds: Sequence[object]) -> bool:
+    """Whether options ask for more than a plain merge (which may then still copy streams)."""
+    if beds:
+        return True
+    rate = float(fps_fraction(nominal_rate(infos[0].fps))) if infos else 24.0
+    options = _clip_options(infos, clips)
+    return any(o.volume != 1 or _trim_frames(i, o, rate) is not None for i, o in zip(infos, options, strict=True))
 
 
 def _concat_copy(infos: Sequence[MediaInfo], out: Path, profile: EncoderProfile, list_path: Path) -> MergeCommand:
@@ -193,9 +229,16 @@ def nominal_rate(fps: float) -> float:
     return near if abs(near - fps) <= 0.01 * near else fps
 
 
-def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, profile: EncoderProfile) -> MergeCommand:
+def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, profile: EncoderProfile, *,
+              clips: Sequence[ClipOptions] | None = None, beds: Sequence[tuple[AudioBed, MediaInfo]] = (),
+              duck: bool = True) -> MergeCommand:
     graph = FilterGraph()
-    merged = merge_fragment(graph, [graph.source(info) for info in infos], transition, profile)
+    merged = merge_fragment(graph, [graph.source(info) for info in infos], transition, profile, clips=clips)
+    options = _clip_options(infos, clips)
+    if beds or any(o.volume > 1 for o in options):
+        # Ducking needs a key: clips that are all silent (or muted) have none.
+        sound = any(i.has_audio and o.volume > 0 for i, o in zip(infos, options, strict=True))
+        merged = mix_beds_fragment(graph, merged, beds, duck=duck and sound, profile=profile)
     assert merged.audio is not None
     argv = [
         *graph.input_args(), "-filter_complex", graph.text(), "-map", f"[{merged.video}]", "-map", f"[{merged.audio}]",
@@ -205,13 +248,20 @@ def _reencode(infos: Sequence[MediaInfo], out: Path, transition: Transition, pro
 
 
 def merge_fragment(graph: FilterGraph, streams: Sequence[Stream], transition: Transition,
-                   profile: EncoderProfile) -> Stream:
+                   profile: EncoderProfile, *, clips: Sequence[ClipOptions] | None = None) -> Stream:
     """The merge as a graph fragment: ``streams`` in order, normalised to the first one's size
     and rate, joined by ``concat`` or an ``xfade``/``acrossfade`` chain. Used for a merge's own
-    render and inside a fused render, where the streams may be other fragments' outputs."""
+    render and inside a fused render, where the streams may be other fragments' outputs.
+    ``clips`` (one per stream) trims clips and scales their sound."""
     infos = [s.info for s in streams]
-    _validate(infos, transition)
+    if not infos:
+        raise MediaParamError("merge needs at least one input")
+    options = _clip_options(infos, clips)
     first = infos[0]
+    fps = float(fps_fraction(nominal_rate(first.fps)))
+    trims = [_trim_frames(i, o, fps) for i, o in zip(infos, options, strict=True)]
+    durations = [_clip_duration(i) if n is None else n / fps for i, n in zip(infos, trims, strict=True)]
+    _validate(infos, transition, durations)
     size = (even(first.display_width), even(first.display_height))
     rate = fps_text(nominal_rate(first.fps))
     # xfade refuses links whose frame rates differ, and a probed *average* rate of an earlier
@@ -220,12 +270,12 @@ def merge_fragment(graph: FilterGraph, streams: Sequence[Stream], transition: Tr
     force_rate = not transition.is_cut and len(infos) > 1
     videos: list[str] = []
     audios: list[str] = []
-    for stream in streams:
+    for stream, option, frames, duration in zip(streams, options, trims, durations, strict=True):
         videos.append(graph.label("v"))
-        graph.chain([stream.video], _video_segment(stream.info, size, rate, force_rate, profile), [videos[-1]])
+        graph.chain([stream.video], _video_segment(stream.info, size, rate, force_rate, profile, frames), [videos[-1]])
         audios.append(graph.label("a"))
-        _audio_segment(graph, stream, audios[-1], profile)
-    joined, aout, total = _joins(graph, videos, audios, [_clip_duration(i) for i in infos], transition)
+        _audio_segment(graph, stream, audios[-1], profile, duration, option.volume)
+    joined, aout, total = _joins(graph, videos, audios, durations, transition)
     # The profile's pixel format, as the stored artefact would be: what follows in a fused graph
     # (a crop at an odd x, say) then sees the pictures a step-by-step render decodes.
     vout = graph.label("vm")
@@ -236,9 +286,10 @@ def merge_fragment(graph: FilterGraph, streams: Sequence[Stream], transition: Tr
 
 
 def _video_segment(info: MediaInfo, size: tuple[int, int], rate: str, force_rate: bool,
-                   profile: EncoderProfile) -> list[str]:
+                   profile: EncoderProfile, frames: int | None = None) -> list[str]:
     """One input's video filters: the first clip's size and rate, one time base. Only what
-    differs is normalised: each no-op filter still costs a frame copy."""
+    differs is normalised: each no-op filter still costs a frame copy. ``frames``: keep only
+    that many frames (a trim), counted on the output rate's grid so the cut is frame-exact."""
     width, height = size
     video: list[str] = []
     if (info.display_width, info.display_height) != size or abs(info.sample_aspect_ratio - 1) > 1e-3:
@@ -248,19 +299,22 @@ def _video_segment(info: MediaInfo, size: tuple[int, int], rate: str, force_rate
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
             "setsar=1",
         ]
-    if force_rate or fps_text(nominal_rate(info.fps)) != rate:
+    if force_rate or frames is not None or fps_text(nominal_rate(info.fps)) != rate:
         video.append(f"fps={rate}")
     if info.pix_fmt != profile.pix_fmt:
         video.append(f"format={profile.pix_fmt}")
+    cut = f"trim=duration={fmt_num(_clip_duration(info))}" if frames is None else f"trim=end_frame={frames}"
     # One time base for every segment: xfade refuses inputs whose time bases differ.
-    video += [f"trim=duration={fmt_num(_clip_duration(info))}", "setpts=PTS-STARTPTS", "settb=AVTB"]
+    video += [cut, "setpts=PTS-STARTPTS", "settb=AVTB"]
     return video
 
 
-def _audio_segment(graph: FilterGraph, stream: Stream, label: str, profile: EncoderProfile) -> None:
-    """One input's audio as ``label``, exactly as long as its video (silence when it has none)."""
+def _audio_segment(graph: FilterGraph, stream: Stream, label: str, profile: EncoderProfile,
+                   duration: float | None = None, volume: float = 1.0) -> None:
+    """One input's audio as ``label``, exactly as long as its (trimmed) video, scaled by
+    ``volume`` (silence when it has none)."""
     info = stream.info
-    d = fmt_num(_clip_duration(info))
+    d = fmt_num(_clip_duration(info) if duration is None else duration)
     layout = profile.channel_layout
     audio_fmt = f"aformat=sample_fmts=fltp:sample_rates={profile.audio_rate}:channel_layouts={layout}"
     if stream.audio is None:
@@ -268,7 +322,8 @@ def _audio_segment(graph: FilterGraph, stream: Stream, label: str, profile: Enco
         return
     same = info.sample_rate == profile.audio_rate and info.channels == profile.audio_channels
     convert = [] if same else [f"aresample={profile.audio_rate}", audio_fmt]
-    graph.chain([stream.audio], [*convert, "apad", f"atrim=duration={d}", "asetpts=PTS-STARTPTS"], [label])
+    gain = [] if volume == 1 else [f"volume={fmt_num(volume, 4)}"]
+    graph.chain([stream.audio], [*convert, *gain, "apad", f"atrim=duration={d}", "asetpts=PTS-STARTPTS"], [label])
 
 
 def _joins(graph: FilterGraph, videos: Sequence[str], audios: Sequence[str], durations: Sequence[float],
@@ -301,25 +356,34 @@ def build_merge_command(
     profile: EncoderProfile | None = None,
     *,
     list_path: Path | None = None,
+    clips: Sequence[ClipOptions] | None = None,
+    beds: Sequence[tuple[AudioBed, MediaInfo]] = (),
+    duck: bool = True,
 ) -> MergeCommand:
     """Pure: the command that merges ``infos`` into ``out``.
 
     ``list_path`` is where the caller will write :attr:`MergeCommand.concat_list`
-    for a stream-copy merge (default: beside ``out``).
+    for a stream-copy merge (default: beside ``out``). ``clips`` (one per input) and ``beds``
+    (each with its probe) are the options of :mod:`vidassets.media.mix`; ``duck`` lowers the
+    beds under the clips' sound.
     """
     transition = transition or Transition()
     profile = profile or default_profile()
     _validate(infos, transition)
+    if _changes_something(infos, clips, beds):
+        return _reencode(infos, out, transition, profile, clips=clips, beds=beds, duck=duck)
     if transition.is_cut and can_stream_copy(infos, profile):
         return _concat_copy(infos, out, profile, list_path or out.parent / f".{out.name}.concat.txt")
     return _reencode(infos, out, transition, profile)
 
 
 def plan_merge(
-    inputs: Sequence[Path], out: Path, *, transition: Transition | None = None, profile: EncoderProfile | None = None
+    inputs: Sequence[Path], out: Path, *, transition: Transition | None = None, profile: EncoderProfile | None = None,
+    clips: Sequence[ClipOptions] | None = None, beds: Sequence[AudioBed] = (), duck: bool = True,
 ) -> MergeCommand:
-    """Probe ``inputs`` and build (without running) the merge command."""
-    return build_merge_command([probe(local_input(p)) for p in inputs], Path(out), transition, profile)
+    """Probe ``inputs`` (and ``beds``) and build (without running) the merge command."""
+    return build_merge_command([probe(local_input(p)) for p in inputs], Path(out), transition, profile,
+                               clips=clips, beds=[(bed, probe_bed(bed)) for bed in beds], duck=duck)
 
 
 def merge(
@@ -330,12 +394,18 @@ def merge(
     profile: EncoderProfile | None = None,
     timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
+    clips: Sequence[ClipOptions] | None = None,
+    beds: Sequence[AudioBed] = (),
+    duck: bool = True,
 ) -> MediaInfo:
-    """Join ``inputs`` in order into ``out`` (stream copy when possible, see module doc)."""
+    """Join ``inputs`` in order into ``out`` (stream copy when possible, see module doc), with
+    ``clips`` options (one per input) and audio ``beds`` mixed under them, ducked when ``duck``."""
     parsed = Transition.parse(transition)
     infos = [probe(local_input(p)) for p in inputs]
+    probed_beds = [(bed, probe_bed(bed)) for bed in beds]
     with scratch_dir() as tmp, atomic_output(Path(out)) as part:
-        command = build_merge_command(infos, part, parsed, profile, list_path=tmp / "concat.txt")
+        command = build_merge_command(infos, part, parsed, profile, list_path=tmp / "concat.txt", clips=clips,
+                                      beds=probed_beds, duck=duck)
         if command.concat_list is not None and command.list_path is not None:
             command.list_path.write_text(command.concat_list, encoding="utf-8")
         log.info("merging %d clips (%s)", len(infos), "stream copy" if command.stream_copy else "re-encode")

@@ -99,6 +99,14 @@ def _first_frame_rotation(container: Any, stream: Any) -> int:
     raise InvalidMediaError("video stream has no decodable frame")
 
 
+def _is_cover(stream: Any) -> bool:
+    """Whether a video stream is attached artwork (``attached_pic`` disposition)."""
+    try:
+        return bool(int(stream.disposition) & int(av.stream.Disposition.attached_pic))
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
 def _check_tail(container: Any, streams: list[Any], duration: float, fps: float) -> None:
     """Demux the last second; a file whose packets stop early is truncated."""
     if duration <= 0:
@@ -166,7 +174,9 @@ def probe(
 
 def _probe_open(container: Any, path: Path, size: int, require_video: bool, known_rotation: int | None) -> MediaInfo:
     format_name = container.format.name
-    video = container.streams.video[0] if container.streams.video else None
+    # An MP3's or M4A's cover art is a one-picture "video" stream: it is not the file's picture.
+    pictures = [s for s in container.streams.video if not _is_cover(s)]
+    video = pictures[0] if pictures else None
     audio = container.streams.audio[0] if container.streams.audio else None
     if video is None and (require_video or audio is None):
         raise InvalidMediaError(f"{path.name} has no video stream" if require_video else f"{path.name} has no streams")

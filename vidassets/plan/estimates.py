@@ -50,6 +50,11 @@ def output_span(job: PlanJob, inputs: Sequence[Span]) -> Span:
         if p.get("provider") == "url" or not isinstance(duration, (int, float)):
             return UNKNOWN  # an import lasts what the media lasts
         return Span(float(duration), float(duration))
+    if job.operation is Operation.LAYER:
+        duration = p.get("outputDuration")
+        return Span(float(duration), float(duration)) if isinstance(duration, (int, float)) else UNKNOWN
+    if job.operation.provider_only and job.operation is not Operation.REMOVE_BACKGROUND:
+        return UNKNOWN  # a picture has no length; speech lasts what the model says
     source = inputs[0] if inputs else UNKNOWN  # single-input jobs on params.url: unknown media
     if job.operation is Operation.MERGE:
         total = Span(0.0, 0.0)
@@ -81,12 +86,39 @@ def check_durations(
     issues: list[PlanIssue] = []
     for job_id in order:
         job = by_id[job_id]
-        inputs = [spans.get(dep, UNKNOWN) for dep in job.depends_on]
+        inputs = [spans.get(dep, UNKNOWN) for dep in picture_inputs(job)]
+        if job.operation is Operation.MERGE:
+            inputs = _trimmed(job, inputs)
         span = output_span(job, inputs)
         if job.operation is Operation.MERGE:
             issues += _check_merge(job, inputs, span, where[job_id], max_merged_s)
         spans[job_id] = span
     return issues
+
+
+def picture_inputs(job: PlanJob) -> tuple[str, ...]:
+    """A job's inputs whose length counts: a merge's audio tracks are laid under, not joined."""
+    if job.operation is not Operation.MERGE:
+        return job.depends_on
+    tracks = {t.get("input") for t in job.params.get("audio") or () if isinstance(t, Mapping)}
+    return tuple(d for d in job.depends_on if d not in tracks)
+
+
+def _trimmed(job: PlanJob, inputs: Sequence[Span]) -> list[Span]:
+    """A merge input's length after its item option: a trim caps it, an image lasts exactly it."""
+    clips = job.params.get("clips")
+    if not isinstance(clips, list) or len(clips) != len(inputs):
+        return list(inputs)
+    out = []
+    for span, clip in zip(inputs, clips, strict=True):
+        d = clip.get("duration") if isinstance(clip, Mapping) else None
+        if not isinstance(d, (int, float)):
+            out.append(span)
+        elif span.hi is None and span.lo == 0.0:
+            out.append(Span(0.0, float(d)))  # unknown media (an import, an image job): at most d
+        else:
+            out.append(Span(min(span.lo, float(d)), float(d) if span.hi is None else min(span.hi, float(d))))
+    return out
 
 
 def _check_merge(job: PlanJob, inputs: Sequence[Span], out: Span, where: str, max_merged_s: float) -> list[PlanIssue]:
@@ -97,7 +129,7 @@ def _check_merge(job: PlanJob, inputs: Sequence[Span], out: Span, where: str, ma
     t = transition_seconds(job.params)
     if t <= 0 or len(inputs) < 2:
         return issues
-    for index, (dep, span) in enumerate(zip(job.depends_on, inputs, strict=True)):
+    for index, (dep, span) in enumerate(zip(picture_inputs(job), inputs, strict=True)):
         joins = 1 if index in (0, len(inputs) - 1) else 2  # the middle clips overlap at both ends
         if span.hi is not None and span.hi < joins * t:
             issues.append(PlanIssue(

@@ -18,6 +18,7 @@ from vidassets.net.guard import AddressPolicy
 from vidassets.plan import bounds, dag
 from vidassets.plan.errors import PlanIssue, PlanValidationError, loc_to_field
 from vidassets.plan.estimates import check_durations
+from vidassets.plan.media_inputs import check_media_inputs, check_vendor_jobs, server_key_providers
 from vidassets.plan.models import JobIn, Plan, PlanCreate, PlanJob, Submission, unsafe_json_values
 from vidassets.plan.native import lift_native_generate
 from vidassets.plan.operations import Operation
@@ -25,7 +26,7 @@ from vidassets.plan.params import KEY_PROVIDERS, PARAMS_MODELS, URL_POLICY, chec
 from vidassets.plan.vendor_inputs import vendor_input_issues
 from vidassets.plan.wire_current import jobs_in_our_terms
 
-_SINGLE_INPUT = (Operation.REFRAME, Operation.LIP_SYNC, Operation.ADD_SUBTITLES)
+_SINGLE_INPUT = (Operation.REFRAME, Operation.LIP_SYNC, Operation.ADD_SUBTITLES, Operation.REMOVE_BACKGROUND)
 
 
 def normalize_request(
@@ -64,6 +65,9 @@ def normalize_request(
     where_of = {job.id: paths[seen[job.id]] for job in jobs}
     for job in jobs:
         _check_inputs(job, where_of[job.id], issues)
+    if not issues:
+        check_media_inputs(jobs, where_of, issues)
+        check_vendor_jobs(jobs, where_of, provider_keys, job_keys, _vendor_keys(jobs), issues)
     _check_roots(body, ids, max_jobs, issues)
     _check_webhook(body, url_policy, issues)
     edges = {job.id: job.depends_on for job in jobs}
@@ -233,8 +237,9 @@ def _check_inputs(job: PlanJob, where: str, issues: list[PlanIssue]) -> None:
     n = len(job.depends_on)
     if n > bounds.MAX_DEPENDS_ON:
         return  # already reported
-    if job.operation is Operation.GENERATE and n:
-        issues.append(PlanIssue(f"{where}.dependsOn", "generate takes no input jobs", job.id))
+    if job.operation is Operation.GENERATE and n and not (job.params.get("imageInput") or job.params.get("audioInput")):
+        issues.append(PlanIssue(f"{where}.dependsOn", "generate takes no input jobs (except an image or speech job "
+                                                      "named in params.imageInput / params.audioInput)", job.id))
     elif job.operation is Operation.MERGE and n < 1:
         issues.append(PlanIssue(f"{where}.dependsOn", "merge needs at least one input job", job.id))
     elif job.operation is Operation.MERGE and n > bounds.MAX_MERGE_INPUTS:
@@ -262,6 +267,11 @@ def _check_webhook(body: PlanCreate, policy: AddressPolicy | None, issues: list[
         check_url_host(hook.url, policy)
     except ValueError as exc:
         issues.append(PlanIssue(field, str(exc)))
+
+
+def _vendor_keys(jobs: list[PlanJob]) -> tuple[str, ...]:
+    """The server's own vendor keys, read only when a plan has a vendor-only job."""
+    return server_key_providers() if any(job.operation.provider_only for job in jobs) else ()
 
 
 def _clean(message: str) -> str:

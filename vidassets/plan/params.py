@@ -34,8 +34,8 @@ ASPECT_RATIOS: tuple[str, ...] = ("16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "2
 AspectRatio = Literal["16:9", "9:16", "1:1", "4:5", "4:3", "3:4", "21:9", "9:21"]
 TransitionType = Literal["cut", "fade", "crossfade", "dissolve", "wipe"]
 # Providers a plan may name (``vidassets.providers.registry`` maps each to a client).
-KNOWN_PROVIDERS: tuple[str, ...] = ("local", "url", "replicate", "fal", "google-cloud")
-KEY_PROVIDERS: tuple[str, ...] = ("replicate", "fal", "google-cloud")
+KNOWN_PROVIDERS: tuple[str, ...] = ("local", "url", "replicate", "fal", "google-cloud", "elevenlabs", "hume")
+KEY_PROVIDERS: tuple[str, ...] = ("replicate", "fal", "google-cloud", "elevenlabs", "hume")
 _PROVIDER_ALIASES = {"google": "google-cloud", "vertex": "google-cloud", "veo": "google-cloud"}
 URL_SCHEMES: tuple[str, ...] = ("http", "https", "s3")
 MAX_URL_LENGTH = 4096
@@ -103,6 +103,12 @@ HttpUrl = Annotated[str, BeforeValidator(_http_url)]
 Duration = Annotated[float, Field(gt=0, le=bounds.MAX_CLIP_S)]
 Text = Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
 Colour = Annotated[str, BeforeValidator(lambda v: normalise_colour(v))]
+JobId = Annotated[str, Field(min_length=1, max_length=128)]
+MAX_AUDIO_TRACKS = 16
+MAX_GAIN = 2.0
+Gain = Annotated[float, Field(ge=0, le=MAX_GAIN)]
+Seconds = Annotated[float, Field(ge=0, le=bounds.MAX_MERGED_S)]
+Strict = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 MAX_MODEL_INPUTS = 64
 # A model's own inputs, passed to the vendor verbatim (they win over mapped params); catalogued
 # models have them checked against their schema at submit (vidassets.plan.vendor_inputs).
@@ -140,6 +146,17 @@ def normalise_provider(value: Any) -> str | None:
 
 
 Provider = Annotated[str | None, BeforeValidator(normalise_provider)]
+SPEECH_ONLY_PROVIDERS: tuple[str, ...] = ("elevenlabs", "hume")
+
+
+def _video_provider(value: Any) -> Any:
+    name = normalise_provider(value)
+    if name in SPEECH_ONLY_PROVIDERS:
+        raise ValueError(f"{name!r} makes speech (generateAudio), not video")
+    return name
+
+
+VideoProvider = Annotated[str | None, BeforeValidator(_video_provider)]
 
 
 class _Params(BaseModel):
@@ -160,7 +177,7 @@ class GenerateParams(_Params):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, str_strip_whitespace=True)
 
-    provider: Provider = None
+    provider: VideoProvider = None
     model: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices("model", "modelId"))
     apiKey: SecretStr | None = Field(default=None, validation_alias=AliasChoices("apiKey", "api_key"))
     prompt: Text | None = None
@@ -177,6 +194,10 @@ class GenerateParams(_Params):
     unified: bool | None = None
     input: ModelInput | None = None
     url: MediaUrl | None = Field(default=None, validation_alias=AliasChoices("url", "mediaUrl", "videoUrl"))
+    # Earlier jobs' artefacts as the model's start image / speech track (today's SDK's
+    # ``image: generateImage(...)``, ``audio: generateAudio(...)``); both are in ``dependsOn``.
+    imageInput: JobId | None = None
+    audioInput: JobId | None = None
 
     @field_validator("duration")
     @classmethod
@@ -202,7 +223,7 @@ class GenerateParams(_Params):
             self.provider = "url"
         # A model called in its own input names (the SDK's non-unified mode) may take no prompt.
         native = self.unified is False and self.provider in KEY_PROVIDERS
-        if self.provider != "url" and not (self.prompt or self.startImage or native):
+        if self.provider != "url" and not (self.prompt or self.startImage or self.imageInput or native):
             raise ValueError("a prompt (or startImage) is required unless params.url imports media")
         if self.url and self.provider != "url":
             raise ValueError("params.url imports media; it cannot be combined with provider "
@@ -226,11 +247,60 @@ def _coerce_transition(value: Any) -> Any:
     return value
 
 
+class ClipOption(BaseModel):
+    """A merge input's options: ``duration`` trims a video (or is an image's time on screen),
+    ``volume`` scales its sound."""
+
+    model_config = Strict
+
+    duration: Duration | None = None
+    volume: Gain = 1.0
+
+
+class AudioTrack(BaseModel):
+    """Sound laid under a merge: a URL or an earlier job's audio (``input``), from ``offset`` s."""
+
+    model_config = Strict
+
+    url: MediaUrl | None = None
+    input: JobId | None = None
+    offset: Seconds = 0.0
+    volume: Gain = 1.0
+    fadeIn: Annotated[float, Field(ge=0, le=bounds.MAX_TRANSITION_S)] = 0.0
+    fadeOut: Annotated[float, Field(ge=0, le=bounds.MAX_TRANSITION_S)] = 0.0
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AudioTrack:
+        if (self.url is None) == (self.input is None):
+            raise ValueError("give the audio as url or as an input job, one of them")
+        return self
+
+
+ClipOptions = Annotated[list[ClipOption], Field(max_length=bounds.MAX_MERGE_INPUTS)]
+AudioTracks = Annotated[list[AudioTrack], Field(max_length=MAX_AUDIO_TRACKS)]
+
+
 class MergeParams(_Params):
-    """Concatenate the dependencies, in ``dependsOn`` order, with an optional transition."""
+    """Concatenate the dependencies, in ``dependsOn`` order, with an optional transition.
+
+    Today's SDK adds per-item options: ``clips`` (one per picture input, in order: a trim, or an
+    image's time on screen, and a volume) and ``audio`` tracks laid under the cut, ducked under
+    the clips' own sound when ``duck``. Audio inputs (``audio[].input``) are ``dependsOn``
+    entries too; every other entry is a picture input."""
 
     transition: Annotated[TransitionSpec, BeforeValidator(_coerce_transition)] = TransitionSpec()
     transitionDuration: float | None = Field(default=None, gt=0, le=bounds.MAX_TRANSITION_S)
+    clips: ClipOptions | None = None
+    audio: AudioTracks = Field(default_factory=list)
+    duck: bool = True
+
+    @property
+    def has_items(self) -> bool:
+        """Options beyond a plain cut: the merge then renders on its own (see the render compiler)."""
+        return bool(self.audio) or any(c != ClipOption() for c in self.clips or ())
+
+    def audio_inputs(self) -> list[str]:
+        return [t.input for t in self.audio if t.input is not None]
 
     @model_validator(mode="after")
     def _fold_duration(self) -> MergeParams:
@@ -304,7 +374,7 @@ class LipSyncParams(_SingleInputParams):
     audioUrl: MediaUrl = Field(validation_alias=AliasChoices("audioUrl", "audio", "audio_url"))
     volume: float = Field(default=1.0, ge=0, le=bounds.MAX_VOLUME)
     fit: Literal["shortest", "video", "audio"] = "video"
-    provider: Provider = None
+    provider: VideoProvider = None
     model: str | None = Field(default=None, max_length=256, validation_alias=AliasChoices("model", "modelId"))
     apiKey: SecretStr | None = Field(default=None, validation_alias=AliasChoices("apiKey", "api_key"))
     input: ModelInput | None = None
@@ -537,7 +607,7 @@ class AddSubtitlesParams(_SingleInputParams):
         return not any(getattr(self, name) for name in _SOURCES)
 
 
-OperationParams = GenerateParams | MergeParams | ReframeParams | LipSyncParams | AddSubtitlesParams
+OperationParams = _Params  # one of PARAMS_MODELS' models (parse_stored)
 # Validation context key: the params were validated at submit and are read back from storage, so
 # checks that depend on the server's configuration at submit time (transcribers) are not repeated.
 STORED = "vidassets/stored"
@@ -550,8 +620,7 @@ def _stored(info: ValidationInfo) -> bool:
 def parse_stored(operation: str, params: dict[str, Any]) -> OperationParams:
     """A job's stored params (see ``_Params.stored``) as its typed model, defaults filled in: what
     the operation handlers receive, so every default is declared once, here."""
-    model = PARAMS_MODELS[operation].model_validate(params, context={STORED: True})
-    return model  # type: ignore[return-value]
+    return PARAMS_MODELS[operation].model_validate(params, context={STORED: True})
 
 
 PARAMS_MODELS: dict[str, type[_Params]] = {
@@ -561,6 +630,21 @@ PARAMS_MODELS: dict[str, type[_Params]] = {
     "lipSync": LipSyncParams,
     "addSubtitles": AddSubtitlesParams,
 }
+# Today's SDK's operations (issue 19); imported last: their module builds on the types above.
+from vidassets.plan.params_media import (  # noqa: E402
+    GenerateAudioParams,
+    GenerateImageParams,
+    LayerParams,
+    RemoveBackgroundParams,
+)
+
+PARAMS_MODELS.update({
+    "generateImage": GenerateImageParams,
+    "removeImageBackground": GenerateImageParams,
+    "generateAudio": GenerateAudioParams,
+    "removeBackground": RemoveBackgroundParams,
+    "layer": LayerParams,
+})
 
 
 def flatten_generate(params: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 #: The paid vendors: their inputs are checked against the catalogue, their jobs go through the
 #: vendor-job ledger (the status answer reads it only for jobs of these providers).
-VENDORS = ("replicate", "fal", "google-cloud")
+VENDORS = ("replicate", "fal", "google-cloud", "elevenlabs", "hume")
+_CATALOGUED = ("replicate", "fal", "google-cloud")  # vendors whose models the catalogue describes
 _JOBS: dict[str, JobKind] = {"generate": "generate", "lipSync": "lip_sync", "addSubtitles": "transcribe"}
 _MODEL_FIELDS = {"generate": "video", "lip_sync": "lip_sync", "transcribe": "transcription"}  # on the clients
 
@@ -56,7 +57,7 @@ def vendor_input_issues(operation: str, params: BaseModel, where: str, job_id: s
     """What the job's catalogued model would refuse, as issues at ``{where}.params.<field>``."""
     job = _JOBS.get(operation)
     provider = getattr(params, "provider", None)
-    if job is None or provider not in VENDORS or (job == "transcribe" and not getattr(params, "transcribes", False)):
+    if job is None or provider not in _CATALOGUED or (job == "transcribe" and not getattr(params, "transcribes", False)):
         return []
     from vidassets.providers.catalogue import lookup
     from vidassets.providers.catalogue.build import choose, has_image, problems

@@ -10,8 +10,8 @@ providerApiKeys?}}`` - the documented format's envelope with its own job dialect
   word array or the marker ``_transcriptJobDependency:<job>``, whose ``videoUrl`` is a URL or a
   marker, and whose ``style`` is the SDK's caption style (:mod:`.wire_current_styles`);
 * ``generate`` carries ``image`` (its start image) next to ``provider``/``modelId``/``unified``;
-* operations this server cannot perform yet: ``generateImage``, ``generateAudio``, ``layer``,
-  ``removeBackground``, ``removeImageBackground`` (and image or audio merge items).
+* ``generateImage``, ``generateAudio``, ``removeBackground``, ``layer`` and merge items of
+  images and audio, with ``_{image,audio}JobDependency`` markers: see :mod:`.wire_current_media`.
 
 The dialect is recognised by fields only it sends (:func:`current_signals`); a body that also
 carries fields only the documented format has is refused as ambiguous, never guessed.
@@ -34,19 +34,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vidassets.plan.errors import PlanIssue
+from vidassets.plan.wire_current_media import MediaJobs
 from vidassets.plan.wire_current_styles import map_style
 
 if TYPE_CHECKING:
     from vidassets.plan.models import JobIn, PlanCreate
 
-#: Operations of today's SDK this server cannot perform yet, with what they do.
-UNSUPPORTED_OPERATIONS: dict[str, str] = {
-    "generateImage": "image generation", "generateAudio": "text to speech", "layer": "layer compositing",
-    "removeBackground": "video background removal", "removeImageBackground": "image background removal",
-}
+#: Operations of today's SDK this server cannot perform yet, with what they do (none left).
+UNSUPPORTED_OPERATIONS: dict[str, str] = {}
+#: Operations only today's SDK sends as ``type`` (the documented format names ours in ``operation``).
+MEDIA_OPERATIONS = ("generateImage", "generateAudio", "layer", "removeBackground", "removeImageBackground")
 TRANSCRIBE = "transcribe"
 TRANSCRIBE_PROVIDERS = ("replicate", "fal")
-CURRENT_ONLY_OPERATIONS = frozenset({*UNSUPPORTED_OPERATIONS, TRANSCRIBE})
+CURRENT_ONLY_OPERATIONS = frozenset({*UNSUPPORTED_OPERATIONS, *MEDIA_OPERATIONS, TRANSCRIBE})
 _MARKER = re.compile(r"^_(video|image|audio|transcript)JobDependency:(.+)$")
 _DOCUMENTED_SUBTITLE_SOURCES = ("text", "srt", "vtt", "subtitles", "subtitlesUrl", "words")
 _OUR_OPERATION = {"generate": "generate", "reframe": "reframe", "lipSync": "lipSync"}
@@ -76,7 +76,7 @@ def current_signals(body: PlanCreate) -> list[str]:
         found += [f"options.{k}" for k in ("webhook", "providerApiKeys") if getattr(body.options, k) is not None]
     for i, job in enumerate(body.executionPlan.jobs):
         where, op = f"executionPlan.jobs[{i}]", _op_name(job)
-        if op in CURRENT_ONLY_OPERATIONS:
+        if job.type in CURRENT_ONLY_OPERATIONS and job.operation is None:
             found.append(f"{where}.type")
         elif op == "merge" and "items" in job.params:
             found.append(f"{where}.params.items")
@@ -152,7 +152,9 @@ def translate_jobs(jobs_in: list[JobIn], prefix: str, key_providers: Collection[
     return _Translator(jobs_in, prefix, key_providers).run()
 
 
-class _Translator:
+class _Translator(MediaJobs):
+    _marker = staticmethod(marker)
+
     def __init__(self, jobs_in: list[JobIn], prefix: str, key_providers: Collection[str]) -> None:
         self.jobs_in, self.prefix, self.key_providers = jobs_in, prefix, key_providers
         self.index = {job.id: i for i, job in enumerate(jobs_in)}
@@ -167,6 +169,14 @@ class _Translator:
                 continue
             if op == "merge":
                 self._merge(job, where)
+            elif op in ("generateImage", "removeImageBackground"):
+                self._image(job, where, op)
+            elif op == "generateAudio":
+                self._speech(job, where)
+            elif op == "removeBackground":
+                self._matting(job, where)
+            elif op == "layer":
+                self._layer(job, where)
             elif op == "addSubtitles":
                 self._subtitles(job, where)
             else:
@@ -194,67 +204,29 @@ class _Translator:
         return not bad
 
     def _plain(self, job: JobIn, where: str, op: str) -> None:
-        """generate, reframe, lipSync: the same params as ours (generate's ``image`` is its start image)."""
-        if not self._no_markers(job, where):
-            return
+        """generate, reframe, lipSync: the same params as ours (generate's ``image`` is its start
+        image: a URL, or an image job's output; its ``audio`` a speech job's, for talking heads)."""
         params = dict(job.params)
+        deps = list(job.dependsOn)
+        if op == "generate":
+            found = self._generate_inputs(job, where, params)
+            if found is None:
+                return
+            deps = found
+        elif not self._no_markers(job, where):
+            return
         if op == "generate" and isinstance(params.get("image"), str) and params.get("unified") is not False:
             params.setdefault("startImage", params.pop("image"))
-        self._emit(job.id, _OUR_OPERATION.get(op, op), params, list(job.dependsOn), where)
+        self._emit(job.id, _OUR_OPERATION.get(op, op), params, deps, where)
 
     def _merge(self, job: JobIn, where: str) -> None:
-        """Items in order become the merge's inputs; a URL item becomes an import job."""
+        """Items in order: pictures become the merge's inputs (a URL through an import job), audio
+        items its tracks (see :meth:`MediaJobs._merge_items`)."""
         items = job.params.get("items")
         if not isinstance(items, list) or not items:
             self._issue(f"{where}.params.items", job, "merge needs a non-empty list of items")
             return
-        inputs: list[str] = []
-        imports: list[tuple[str, str, str]] = []  # (job id, url, path)
-        for k, item in enumerate(items):
-            source = self._merge_item(job, f"{where}.params.items[{k}]", item, k)
-            if source is None:
-                continue
-            kind, value = source
-            if kind == "job":
-                inputs.append(value)
-            else:
-                imports.append((f"{job.id}.item{k}", value, f"{where}.params.items[{k}]"))
-                inputs.append(imports[-1][0])
-        unused = [d for d in job.dependsOn if d not in inputs]
-        if unused:
-            self._issue(f"{where}.dependsOn", job, f"depends on {', '.join(map(repr, unused))} without merging its "
-                        "output; this server merges exactly the items listed")
-        if len(inputs) != len(items) or unused:
-            return
-        for import_id, url, path in imports:
-            if import_id in self.index:
-                self._issue(path, job, f"job id {import_id!r}, which this item's import job needs, is taken")
-                return
-            self._emit(import_id, "generate", {"url": url}, [], path)
-        self._emit(job.id, "merge", {}, inputs, where)
-
-    def _merge_item(self, job: JobIn, path: str, item: Any, k: int) -> tuple[str, str] | None:
-        """``("job", id)`` or ``("url", url)`` for one item, or None (with the problem reported)."""
-        if not isinstance(item, Mapping):
-            self._issue(path, job, "a merge item must be an object {url, type}")
-            return None
-        kind = item.get("type", "video")
-        if kind != "video":
-            self._issue(f"{path}.type", job, f"merge items of type {kind!r} are not supported by this server yet "
-                        "(video items are)")
-            return None
-        for name, neutral in (("duration", None), ("offset", None), ("volume", 1)):
-            if item.get(name) not in (None, neutral):
-                self._issue(f"{path}.{name}", job, f"merge item {name} is not supported by this server yet")
-                return None
-        url = item.get("url")
-        found = marker(url)
-        if found and found[0] == "video":
-            return "job", found[1]
-        if found or not isinstance(url, str) or not url:
-            self._issue(f"{path}.url", job, "must be a video URL or an earlier video job's output")
-            return None
-        return "url", url
+        self._merge_items(job, where, items)
 
     def _subtitles(self, job: JobIn, where: str) -> None:
         """captions() (``transcript`` + ``videoUrl`` + SDK style) or the older addSubtitles()."""

@@ -1,8 +1,10 @@
-"""The provider interface: turn a generate / lip-sync / transcription request into media.
+"""The provider interface: turn a job's request (a clip, lip sync, words, a still, speech ...) into media.
 
 Real vendors (Replicate, fal, Vertex) speak HTTP with the caller's key; the embedded ``local``
-provider renders offline with ffmpeg. The executor only sees the three protocols below, so wiring
-decides which one runs (as ``HNClient`` does in Dagster's fully-featured example).
+provider renders offline with ffmpeg. The executor only sees the protocols below, so wiring
+decides which one runs (as ``HNClient`` does in Dagster's fully-featured example). Still images,
+speech and background removal (today's SDK) have their own protocols: ``ProviderResult.path``
+is then a file in the caller's ``out_dir`` named after what the vendor really returned.
 
 Local files reach a vendor through ``publish``: the caller turns a path into a URL the vendor can
 fetch (a presigned object-store URL in production). Providers never upload anything themselves.
@@ -121,6 +123,87 @@ class LipSyncRequest:
         return {"fit": self.fit}
 
 
+#: Keys of ``extra`` a request's ``values()`` leaves out: they reach the model another way (the
+#: input images as files) or are the SDK's own (per-job webhooks), never a model's input.
+_NOT_VALUES = frozenset({"image", "images", "sendJobWebhook", "provider", "modelId", "apiKey"})
+
+
+def _sdk_values(extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in extra.items() if k not in _NOT_VALUES and v is not None}
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """A still image from a vendor model (``generateImage``; ``removeImageBackground`` too, whose
+    models take the image to cut out). ``images`` are the input images: a plan's URLs (``str``:
+    http(s), ``s3://``, ``data:``) or earlier jobs' files (``Path``), made readable to the vendor
+    by the client's :class:`~vidassets.providers.uploads.InputResolver`."""
+
+    prompt: str | None
+    images: tuple[Path | str, ...] = ()
+    aspect_ratio: str | None = None
+    output_format: str | None = None  # "jpg" | "png" | "webp"
+    seed: int | None = None
+    model: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # other params under the SDK's names
+    input: Mapping[str, Any] = field(default_factory=dict)  # the model's input, verbatim: it wins
+
+    def values(self) -> dict[str, Any]:
+        """The SDK's options under its own names, as the model catalogue's routes read them."""
+        return {**_sdk_values(self.extra), "prompt": self.prompt, "aspectRatio": self.aspect_ratio,
+                "outputFormat": self.output_format, "seed": self.seed}
+
+    def model_input(self, images: list[Any], *, image_key: str, jpeg: str = "jpg") -> dict[str, Any]:
+        """The input an uncatalogued image model gets: the names Nano Banana and most hosted image
+        models share, the images under ``image_key``, then every extra param (a model's own names)."""
+        values: dict[str, Any] = {"prompt": self.prompt, image_key: images or None, "aspect_ratio": self.aspect_ratio,
+                                  "output_format": jpeg if self.output_format == "jpg" else self.output_format,
+                                  "seed": self.seed}
+        extra = {k: v for k, v in self.extra.items() if k not in _NOT_VALUES}
+        return {**{k: v for k, v in values.items() if v is not None}, **extra}
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    """Speech from text (``generateAudio``). ``voice`` is the plan's voice: an ElevenLabs voice ID
+    or name (``str``) or Hume's ``{id | name, provider}``; ``extra`` holds the SDK's other options
+    under its names (stability, similarityBoost, style, useSpeakerBoost, outputFormat,
+    languageCode, speed, description ...)."""
+
+    text: str
+    model: str | None = None
+    voice: Any = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        return {**_sdk_values(self.extra), "text": self.text, "voice": self.voice}
+
+    def model_input(self) -> dict[str, Any]:
+        """An uncatalogued TTS model's input: ``text``, a string ``voice``, every extra param."""
+        voice = {"voice": self.voice} if isinstance(self.voice, str) and self.voice else {}
+        return {"text": self.text, **voice, **{k: v for k, v in self.extra.items() if k not in _NOT_VALUES}}
+
+
+@dataclass(frozen=True)
+class MattingRequest:
+    """Background removal from a video (``removeBackground``): the video arrives as a file."""
+
+    model: str | None = None
+    output_type: str | None = None  # "green-screen" | "alpha-mask" | "foreground-mask"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        return {**_sdk_values(self.extra), "outputType": self.output_type}
+
+    def model_input(self) -> dict[str, Any]:
+        """An uncatalogued matting model's options: ``output_type`` (Robust Video Matting's name),
+        every extra param; the video itself is added by the client."""
+        kind = {"output_type": self.output_type} if self.output_type else {}
+        return {**kind, **{k: v for k, v in self.extra.items() if k not in _NOT_VALUES}}
+
+
 @dataclass(frozen=True)
 class ProviderResult:
     path: Path
@@ -191,6 +274,29 @@ class LipSyncProvider(Protocol):
     def lip_sync(self, request: LipSyncRequest, *, video: Path, audio: Path, out: Path, api_key: str | None,
                  on_progress: ProgressCallback, cancel: threading.Event,
                  publish: PublishFn | None, ledger: Ledger | None = None) -> ProviderResult: ...
+
+
+class ImageProvider(Protocol):
+    name: str
+
+    def generate_image(self, request: ImageRequest, *, out_dir: Path, api_key: str | None,
+                       on_progress: ProgressCallback, cancel: threading.Event, publish: PublishFn | None,
+                       ledger: Ledger | None = None) -> ProviderResult: ...
+
+
+class SpeechProvider(Protocol):
+    name: str
+
+    def speak(self, request: SpeechRequest, *, out_dir: Path, api_key: str | None, on_progress: ProgressCallback,
+              cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult: ...
+
+
+class MattingProvider(Protocol):
+    name: str
+
+    def remove_background(self, request: MattingRequest, *, video: Path, out_dir: Path, api_key: str | None,
+                          on_progress: ProgressCallback, cancel: threading.Event, publish: PublishFn | None,
+                          ledger: Ledger | None = None) -> ProviderResult: ...
 
 
 class TranscriptionProvider(Protocol):

@@ -1,4 +1,4 @@
-"""fal queue API: video generation, lip sync and transcription.
+"""fal queue API: video generation, lip sync, transcription and still images.
 
 ``POST {base}/{model_id}`` queues a request and answers ``{request_id, status_url, response_url,
 cancel_url}``. The status URL reports ``IN_QUEUE`` (with ``queue_position``), ``IN_PROGRESS``
@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from vidassets.providers.base import (
     GenerateRequest,
+    ImageRequest,
     LipSyncRequest,
     ProgressCallback,
     ProviderError,
@@ -33,7 +34,7 @@ from vidassets.providers.base import (
     Word,
     words_from_output,
 )
-from vidassets.providers.catalogue.build import media_input, vendor_request
+from vidassets.providers.catalogue.build import image_request, media_input, vendor_request
 from vidassets.providers.http import (
     CreateUnanswered,
     HttpPolicy,
@@ -45,6 +46,7 @@ from vidassets.providers.http import (
     progress_from_logs,
 )
 from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.providers.outputs import fetch_output
 from vidassets.providers.uploads import FalStorage, InputResolver, LocalInput
 from vidassets.storage.vendor_jobs import VendorRef
 
@@ -59,6 +61,7 @@ class FalModels:
     video: str = "fal-ai/minimax/video-01"
     lip_sync: str = "fal-ai/sync-lipsync"
     transcription: str = "fal-ai/whisper"
+    image: str = "fal-ai/nano-banana"  # with input images: fal-ai/nano-banana/edit
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,24 @@ class FalProvider(HttpProvider):
         with self.session(api_key, cancel) as session:
             run = self._run(session, "transcribe", chosen, payload, None, ledger)
         return words_from_output(run.output)
+
+    def generate_image(self, request: ImageRequest, *, out_dir: Path, api_key: str | None,
+                       on_progress: ProgressCallback, cancel: threading.Event, publish: PublishFn | None,
+                       ledger: Ledger | None = None) -> ProviderResult:
+        """A still from Nano Banana (its edit endpoint when input images are given); local input
+        images reach fal like lip-sync media. The output is ``{"images": [{"url", "content_type"}]}``."""
+        images = [LocalInput(i, publish) if isinstance(i, Path) else i for i in request.images]
+        model, payload = image_request(self.name, request.model or self.models.image, request.values(),
+                                       request.extra, request.input, images,
+                                       lambda: request.model_input(images, image_key="image_urls", jpeg="jpeg"))
+        with self.session(api_key, cancel) as session:
+            run = self._run(session, "generate_image", model, payload, on_progress, ledger)
+            path, size, found = fetch_output(run, session, job=f"request {run.handle.id}", out_dir=out_dir,
+                                             stem="image", expect="image")
+        on_progress(1.0)
+        return ProviderResult(path=path, provider=self.name, model=model,
+                              details={"requestId": run.handle.id, "bytes": size, "contentType": found.mime,
+                                       **run.billing})
 
     # -- the queue ------------------------------------------------------------------------
 

@@ -396,7 +396,8 @@ def cancel_in_flight(repo: VendorJobRepository, registry: ProviderRegistry, exec
 
 
 def _vendor(registry: ProviderRegistry, name: str) -> Any:
-    for lookup in (registry.get, registry.lip_sync, registry.transcriber):
+    for lookup in (registry.get, registry.lip_sync, registry.transcriber, registry.image, registry.speech,
+                   registry.matting):
         try:
             provider = lookup(name)
         except ProviderError:

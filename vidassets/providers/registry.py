@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from vidassets.net.guard import AddressPolicy
-from vidassets.providers.base import LipSyncProvider, ProviderError, TranscriptionProvider, VideoProvider
+from vidassets.providers.base import (
+    ImageProvider,
+    LipSyncProvider,
+    MattingProvider,
+    ProviderError,
+    SpeechProvider,
+    TranscriptionProvider,
+    VideoProvider,
+)
 from vidassets.providers.fal import FalProvider
 from vidassets.providers.gemini import GeminiProvider
 from vidassets.providers.google_auth import google_credentials
@@ -40,10 +49,16 @@ def _lookup(table: Mapping[str, P], name: str, kind: str) -> P:
 class ProviderRegistry:
     def __init__(self, providers: dict[str, VideoProvider] | None = None, *,
                  lip_sync: dict[str, LipSyncProvider] | None = None,
-                 transcribers: dict[str, TranscriptionProvider] | None = None):
+                 transcribers: dict[str, TranscriptionProvider] | None = None,
+                 images: dict[str, ImageProvider] | None = None,
+                 speech: dict[str, SpeechProvider] | None = None,
+                 matting: dict[str, MattingProvider] | None = None):
         self._providers: dict[str, VideoProvider] = dict(providers or {})
         self._lip_sync: dict[str, LipSyncProvider] = dict(lip_sync or {})
         self._transcribers: dict[str, TranscriptionProvider] = dict(transcribers or {})
+        self._images: dict[str, ImageProvider] = dict(images or {})
+        self._speech: dict[str, SpeechProvider] = dict(speech or {})
+        self._matting: dict[str, MattingProvider] = dict(matting or {})
 
     def register(self, provider: VideoProvider) -> None:
         self._providers[provider.name] = provider
@@ -58,6 +73,15 @@ class ProviderRegistry:
     def transcriber(self, name: str) -> TranscriptionProvider:
         return _lookup(self._transcribers, name, "transcription")
 
+    def image(self, name: str) -> ImageProvider:
+        return _lookup(self._images, name, "image")
+
+    def speech(self, name: str) -> SpeechProvider:
+        return _lookup(self._speech, name, "speech")
+
+    def matting(self, name: str) -> MattingProvider:
+        return _lookup(self._matting, name, "background-removal")
+
     @property
     def names(self) -> list[str]:
         return sorted(self._providers)
@@ -69,6 +93,18 @@ class ProviderRegistry:
     @property
     def transcriber_names(self) -> list[str]:
         return sorted(self._transcribers)
+
+    @property
+    def image_names(self) -> list[str]:
+        return sorted(self._images)
+
+    @property
+    def speech_names(self) -> list[str]:
+        return sorted(self._speech)
+
+    @property
+    def matting_names(self) -> list[str]:
+        return sorted(self._matting)
 
 
 def default_registry(timeout_s: float | None = None, settings: Settings | None = None, *,
@@ -96,7 +132,29 @@ def default_registry(timeout_s: float | None = None, settings: Settings | None =
         {"local": LocalProvider(timeout_s), "replicate": replicate, "fal": fal, "google-cloud": vertex},
         lip_sync={"replicate": replicate, "fal": fal},
         transcribers={"replicate": replicate, "fal": fal},
+        # fal hosts no TTS or video matting model the SDK offers: only what exists is registered.
+        images={"replicate": replicate, "fal": fal},
+        speech={"replicate": replicate, **_speech_apis(settings, policy, timing)},
+        matting={"replicate": replicate},
     )
+
+
+def _speech_apis(settings: Settings, policy: HttpPolicy, timing: Timing | None) -> dict[str, SpeechProvider]:
+    """ElevenLabs and Hume through their own APIs, when their client modules are present (a build
+    without one does not offer it; an import error *inside* one is a bug and is raised)."""
+    found: dict[str, SpeechProvider] = {}
+    for vendor, module, cls, base_url, key in (
+            ("elevenlabs", "vidassets.providers.elevenlabs", "ElevenLabsProvider", settings.elevenlabs_base_url,
+             settings.elevenlabs_api_key),
+            ("hume", "vidassets.providers.hume", "HumeProvider", settings.hume_base_url, settings.hume_api_key)):
+        try:
+            client = getattr(importlib.import_module(module), cls)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        found[vendor] = client(base_url=base_url, api_key=key, policy=policy, timing=timing)
+    return found
 
 
 def _google(settings: Settings, policy: HttpPolicy, timing: Timing | None) -> VertexProvider:

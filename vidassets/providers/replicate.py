@@ -1,9 +1,10 @@
-"""Replicate predictions API: video generation, lip sync and transcription.
+"""Replicate predictions API: video generation, lip sync, transcription, stills, speech and matting.
 
 A model is ``owner/name`` (the model's current version, via ``/models/{owner}/{name}/predictions``),
 ``owner/name:version`` or a bare 64-hex version ID (both via ``/predictions``). A prediction is
 polled at ``urls.get`` until ``succeeded``, ``failed`` or ``canceled``; its output is a URL or a
 list of URLs (media) or JSON (transcripts). Progress comes from the percentages in its logs.
+Community models run only at a version: a catalogued one named without it gets the catalogue's.
 Retries, polling, cancellation and downloads live in :mod:`vidassets.providers.http`.
 """
 
@@ -22,16 +23,26 @@ from pydantic import SecretStr
 
 from vidassets.providers.base import (
     GenerateRequest,
+    ImageRequest,
     LipSyncRequest,
+    MattingRequest,
     ProgressCallback,
     ProviderError,
     ProviderResult,
     PublishFn,
+    SpeechRequest,
     Word,
     words_from_output,
 )
 from vidassets.providers.catalogue import lookup
-from vidassets.providers.catalogue.build import build_input, media_input, vendor_request
+from vidassets.providers.catalogue.build import (
+    build_input,
+    image_request,
+    media_input,
+    media_name,
+    pinned,
+    vendor_request,
+)
 from vidassets.providers.http import (
     CreateUnanswered,
     HttpPolicy,
@@ -44,6 +55,7 @@ from vidassets.providers.http import (
     where,
 )
 from vidassets.providers.ledger import Ledger, VendorCall, VendorRun, run_once
+from vidassets.providers.outputs import MediaKind, fetch_output
 from vidassets.providers.uploads import InputResolver, LocalInput, ReplicateFiles
 from vidassets.storage.vendor_jobs import VendorRef
 
@@ -69,6 +81,10 @@ class ReplicateModels:
     # openai/whisper on Replicate returns segment times only; this build of the same Whisper
     # exposes word_timestamps. Pinned: a community model's inputs may change between versions.
     transcription: str = WORD_TIMESTAMPS_WHISPER
+    image: str = "google/nano-banana"
+    image_cutout: str = "codeplugtech/background_remover"  # removeImageBackground
+    speech: str = "elevenlabs/turbo-v2.5"
+    matting: str = "arielreplicate/robust_video_matting"
 
 
 @dataclass(frozen=True)
@@ -200,6 +216,54 @@ class ReplicateProvider(HttpProvider):
         with self.session(api_key, cancel) as session:
             run = self._predict(session, "transcribe", chosen, payload, None, ledger)
         return words_from_output(run.output)
+
+    # -- stills, speech and background removal (today's SDK) ------------------------------
+
+    def generate_image(self, request: ImageRequest, *, out_dir: Path, api_key: str | None,
+                       on_progress: ProgressCallback, cancel: threading.Event, publish: PublishFn | None,
+                       ledger: Ledger | None = None) -> ProviderResult:
+        """A still from Nano Banana, Seedream, a background remover ...: input images that are
+        local files reach Replicate like lip-sync media (signed URL, inline, or its files API)."""
+        images = [LocalInput(i, publish) if isinstance(i, Path) else i for i in request.images]
+        model, payload = image_request(self.name, request.model or self.models.image, request.values(),
+                                       request.extra, request.input, images,
+                                       lambda: request.model_input(images, image_key="image_input"))
+        return self._file_job("generate_image", pinned(self.name, model, "image"), payload, out_dir=out_dir,
+                              stem="image", expect="image", api_key=api_key, on_progress=on_progress, cancel=cancel,
+                              ledger=ledger)
+
+    def speak(self, request: SpeechRequest, *, out_dir: Path, api_key: str | None, on_progress: ProgressCallback,
+              cancel: threading.Event, ledger: Ledger | None = None) -> ProviderResult:
+        """Speech from a Replicate-hosted TTS model (ElevenLabs Turbo v2.5 by default)."""
+        model, payload = vendor_request(self.name, request.model or self.models.speech, "speech", request.values(),
+                                        request.extra, request.input, request.model_input)
+        return self._file_job("speak", pinned(self.name, model, "speech"), payload, out_dir=out_dir, stem="speech",
+                              expect="audio", api_key=api_key, on_progress=on_progress, cancel=cancel, ledger=ledger)
+
+    def remove_background(self, request: MattingRequest, *, video: Path, out_dir: Path, api_key: str | None,
+                          on_progress: ProgressCallback, cancel: threading.Event, publish: PublishFn | None,
+                          ledger: Ledger | None = None) -> ProviderResult:
+        """The video with its background removed (a green screen, or a matte: ``output_type``)."""
+        model = request.model or self.models.matting
+        files = {media_name(self.name, model, "matting", "video"): LocalInput(video, publish)}
+        payload = media_input(self.name, model, "matting", files, request.values(),
+                              request.model_input() if lookup(self.name, model, "matting") is None else request.extra,
+                              request.input)
+        return self._file_job("remove_background", pinned(self.name, model, "matting"), payload, out_dir=out_dir,
+                              stem="matted", expect="video", api_key=api_key, on_progress=on_progress, cancel=cancel,
+                              ledger=ledger)
+
+    def _file_job(self, step: str, model: str, payload: Mapping[str, Any], *, out_dir: Path, stem: str,
+                  expect: MediaKind, api_key: str | None, on_progress: ProgressCallback, cancel: threading.Event,
+                  ledger: Ledger | None) -> ProviderResult:
+        with self.session(api_key, cancel) as session:
+            run = self._predict(session, step, model, payload, on_progress, ledger)
+            path, size, found = fetch_output(run, session, job=f"prediction {run.handle.id}", out_dir=out_dir,
+                                             stem=stem, expect=expect)
+        on_progress(1.0)
+        return ProviderResult(path=path, provider=self.name, model=model,
+                              details={"predictionId": run.handle.id, "bytes": size, "contentType": found.mime,
+                                       **run.billing})
 
     # -- predictions ----------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 A *source* is an artefact whose bytes come from outside the ffmpeg graph: a provider's output, an
 imported file, a job that analyses or transcribes its input's pictures or sound, or a job that
-imports its own input (``params.url``). Every other job (merge, reframe, local audio replacement,
+imports its own input (``params.url``). Layers and merges with per-item options (today's SDK) are
+sources too: each is one graph of its own over its inputs' artefacts, which may be images and
+audio as well as video. Every other job (merge, reframe, local audio replacement,
 captions from given text) is a *step*: its artefact is rendered from the sources behind it in one
 graph and one encode, its inputs' artefacts are never decoded — so a step job waits for its
 sources, not for its input jobs, and the plan's root outputs can render first while the
@@ -112,6 +114,12 @@ def source_reason(job: PlanJob) -> str | None:
     p = job.params
     if op is Operation.GENERATE:
         return "provider output or imported media"
+    if op.provider_only:
+        return "a provider model makes it"
+    if op is Operation.LAYER:
+        return "layers composite in their own graph (stills looped, keyed, placed)"
+    if op is Operation.MERGE and (p.get("clips") or p.get("audio")):
+        return "a merge with stills, trims, volumes or audio tracks renders in its own graph"
     if not job.depends_on:
         return "imports its own input (params.url)"
     if op is Operation.LIP_SYNC and p.get("provider") not in (None, "local"):

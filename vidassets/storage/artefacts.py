@@ -1,7 +1,8 @@
 """Artefact store: where rendered media lives, and how clients get a URL for it.
 
-Keys look like ``executions/{execution_id}/{job_id}/{kind}-{digest16}.mp4``: content-addressed
-within a job, so a rematerialisation writes a *new* key and earlier outputs are kept.
+Keys look like ``executions/{execution_id}/{job_id}/{kind}-{digest16}.mp4`` (images and audio keep
+their own suffix: ``.png``, ``.mp3``...): content-addressed within a job, so a rematerialisation
+writes a *new* key and earlier outputs are kept.
 
 * :class:`LocalArtefactStore` (embedded default) keeps files under a folder and serves them
   through the API's download route with an HMAC-signed, expiring URL (like an S3 presigned URL).
@@ -149,7 +150,7 @@ class S3ArtefactStore:
         try:
             self.client.upload_file(
                 str(path), self.bucket, full,
-                ExtraArgs={"ContentType": _content_type(key), "Metadata": {"sha256": digest}},
+                ExtraArgs={"ContentType": content_type(key), "Metadata": {"sha256": digest}},
             )
         except Exception as exc:  # botocore raises many types; all mean "not stored"
             raise ArtefactError(f"cannot upload {key} to s3://{self.bucket}: {exc}") from exc
@@ -196,9 +197,21 @@ class S3ArtefactStore:
             raise ArtefactError(f"bucket {self.bucket} not reachable: {exc}") from exc
 
 
-def _content_type(key: str) -> str:
-    return {".mp4": "video/mp4", ".jpg": "image/jpeg", ".png": "image/png", ".srt": "text/plain",
-            ".ass": "text/plain"}.get(Path(key).suffix, "application/octet-stream")
+#: What each artefact suffix is served as. Keys carry the artefact's own suffix (the artefact step
+#: picks it from the probed format), so the suffix decides the type clients and browsers see.
+CONTENT_TYPES: dict[str, str] = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp",
+    ".gif": "image/gif", ".webm": "video/webm", ".mov": "video/quicktime",
+    ".mp3": "audio/mpeg", ".wav": "audio/wav", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".flac": "audio/flac",
+    ".aac": "audio/aac",
+    ".srt": "text/plain", ".ass": "text/plain",
+}
+
+
+def content_type(key: str) -> str:
+    """The media type an artefact key is stored and served with (its suffix, case-insensitive)."""
+    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
 
 
 def s3_client(endpoint_url: str | None, region: str, access_key: str | None, secret_key: str | None):  # type: ignore[no-untyped-def]

@@ -1,13 +1,13 @@
 /**
  * The examples of today's SDK docs (synthome apps/web/content/docs at 1ac63f8) that need no real
  * vendor account, as written there, with the example.com URLs replaced by served media
- * (videos: ARGS.clipUrl 1 s, ARGS.speechVideoEnUrl 2.5 s of English speech; images, audio as
- * named). "runs" examples use only operations this server performs; "refused" ones use fields
+ * (videos: ARGS.clipUrl 1 s, ARGS.speechVideoEnUrl 2.5 s of English speech; images and audio:
+ * ARGS.photoUrl, ARGS.logoUrl, ARGS.musicUrl; green and blue screens: ARGS.greenUrl, ARGS.blueUrl). "runs" examples use only operations this server performs; "refused" ones use fields
  * or operations it cannot perform yet and must be refused at submit, naming them.
  */
 import { ARGS, emit, run, runAll, sdk } from "./harness.js";
 
-const { compose, merge, captions, audioModel } = sdk;
+const { compose, merge, captions, layers, audioModel } = sdk;
 const fastWhisper = () => audioModel("vaibhavs10/incredibly-fast-whisper", "replicate");
 const whisper = () => audioModel("openai/whisper", "replicate");
 const speech = ARGS.speechVideoEnUrl;
@@ -17,6 +17,53 @@ const video = ARGS.clipUrl;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const examples: [string, string, () => any][] = [
   ["merge_videos", "operations/merge.mdx: Merge Videos", () => compose(merge([video, speech, video]))],
+  ["merge_slideshow", "operations/merge.mdx: Image Slideshow", () => compose(merge([ARGS.photoUrl, ARGS.photoUrl, ARGS.logoUrl]))],
+  [
+    "merge_image_duration",
+    "operations/merge.mdx: Custom Image Duration",
+    () => compose(merge([{ url: ARGS.photoUrl, duration: 3 }, { url: ARGS.photoUrl, duration: 5 }, { url: ARGS.logoUrl, duration: 2 }])),
+  ],
+  ["merge_music", "operations/merge.mdx: Background Music", () => compose(merge([video, { url: ARGS.musicUrl, offset: 0 }]))],
+  ["merge_volume", "operations/merge.mdx: Volume Control", () => compose(merge([{ url: video, volume: 0.3 }, { url: ARGS.musicUrl, volume: 0.8 }]))],
+  ["layers_intro", "operations/layers.mdx: layers()", () => compose(layers([{ media: speech }, { media: ARGS.logoUrl, placement: "top-right" }]))],
+  ["layers_pip", "operations/layers.mdx: Picture-in-Picture", () => compose(layers([{ media: speech }, { media: video, placement: "pip" }]))],
+  ["layers_centered", "operations/layers.mdx: Centered Overlay", () => compose(layers([{ media: speech }, { media: ARGS.logoUrl, placement: "center" }]))],
+  ["layers_quarter", "operations/layers.mdx: Combined Examples", () => compose(layers([{ media: speech }, { media: video, placement: "w-1/4 bottom-right" }]))],
+  ["layers_half", "operations/layers.mdx: Combined Examples (half)", () => compose(layers([{ media: speech }, { media: video, placement: "w-1/2 center" }]))],
+  ["layers_banner", "operations/layers.mdx: Combined Examples (banner)", () => compose(layers([{ media: speech }, { media: ARGS.photoUrl, placement: "h-1/3 top" }]))],
+  [
+    "layers_custom",
+    "operations/layers.mdx: Custom Placement",
+    () => compose(layers([{ media: speech }, { media: ARGS.logoUrl, placement: { width: "300", height: "200", position: { x: "50", y: "100" } } }])),
+  ],
+  [
+    "layers_chroma",
+    "operations/layers.mdx: Chroma Key",
+    () => compose(layers([{ media: speech }, { media: ARGS.greenUrl, placement: "w-1/3 bottom-right", chromaKey: true }])),
+  ],
+  [
+    "layers_chroma_blue",
+    "operations/layers.mdx: Custom Chroma Key Settings",
+    () => compose(layers([{ media: speech }, { media: ARGS.blueUrl, chromaKey: true, chromaKeyColor: "0000ff", similarity: 0.3, blend: 0.1 }])),
+  ],
+  ["layers_main", "operations/layers.mdx: Main Layer", () => compose(layers([{ media: speech, main: true }, { media: ARGS.logoUrl, placement: "top-right" }]))],
+  ["layers_duration", "operations/layers.mdx: Explicit Duration", () => compose(layers([{ media: ARGS.photoUrl }, { media: ARGS.logoUrl }], { duration: 3 }))],
+  ["layers_size", "operations/layers.mdx: Output Dimensions", () => compose(layers([{ media: video }, { media: ARGS.logoUrl }], { width: 640, height: 360 }))],
+  [
+    "layers_timeline",
+    "operations/layers.mdx: Timeline Arrays",
+    () =>
+      compose(
+        layers([
+          { media: speech, main: true },
+          [
+            { media: ARGS.logoUrl, duration: 1 },
+            { media: ARGS.photoUrl, duration: 1 },
+            { media: ARGS.logoUrl, duration: 1 },
+          ],
+        ]),
+      ),
+  ],
   ["merge_type_override", "operations/merge.mdx: Type Detection (override)", () => compose(merge([{ url: speech, type: "video" }]))],
   ["captions_auto", "operations/captions.mdx: Auto-Generated Captions", () => compose(captions({ video: speech, model: fastWhisper() }))],
   [
@@ -84,9 +131,6 @@ const examples: [string, string, () => any][] = [
     () => compose(captions({ video: speech, model: fastWhisper(), style: { wordsPerCaption: 5, maxCaptionDuration: 3, maxCaptionChars: 40 } })),
   ],
   ["refused_cinematic", "models/fast-whisper.mdx: Cinematic", () => compose(captions({ video: speech, model: fastWhisper(), style: { preset: "cinematic", fontFamily: "Georgia", fontSize: 42 } }))],
-  ["refused_slideshow", "operations/merge.mdx: Image Slideshow", () => compose(merge([ARGS.imageUrl, ARGS.imageUrl]))],
-  ["refused_music", "operations/merge.mdx: Background Music", () => compose(merge([video, { url: ARGS.voiceUrl, offset: 0 }]))],
-  ["refused_volume", "operations/merge.mdx: Volume Control", () => compose(merge([{ url: video, volume: 0.3 }, { url: ARGS.voiceUrl, volume: 0.8 }]))],
 ];
 
 const outcomes = await runAll(examples.map(([name, , make]) => [name, () => run(name, make())]));

@@ -12,16 +12,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from vidassets.providers.base import ProviderError
 from vidassets.providers.catalogue import lookup
-from vidassets.providers.catalogue.spec import JobKind, ModelSpec, Values, same
+from vidassets.providers.catalogue.spec import IMAGE_PARAMS, JobKind, ModelSpec, Values, same
 
 Problem = tuple[str, str]  # (field under params, message)
 
 
 def has_image(spec: ModelSpec, values: Values, extra: Mapping[str, Any], given: Mapping[str, Any]) -> bool:
-    """Whether the plan gives a start image, as ``startImage`` or under the model's own name."""
+    """Whether the plan gives a start image (a clip) or input images (a still), as ``startImage`` /
+    ``image`` or under the model's own name."""
     name = spec.image_input
-    return bool(values.get("startImage")) or bool(name and (given.get(name) or extra.get(name)))
+    return any(values.get(param) for param in IMAGE_PARAMS) or bool(name and (given.get(name) or extra.get(name)))
 
 
 def choose(spec: ModelSpec, image: bool) -> ModelSpec:
@@ -82,8 +84,8 @@ def problems(spec: ModelSpec, values: Values, explicit: set[str], extra: Mapping
         if route is None and named:
             found.append((param, f"{spec.model} has no input for {param}; leave it out or pass the model's own "
                                  f"inputs in params.input ({', '.join(spec.inputs)})"))
-        if route is None:
-            continue
+        if route is None or (param == "image" and spec.job == "image"):
+            continue  # a still's input images are files the client sends itself (see image_request)
         field = spec.inputs[route.to]
         value = field.encode(route.convert(values[param], values))
         reason = "it has no such value" if value is None else field.problem(value)
@@ -128,3 +130,45 @@ def media_input(provider: str, model: str, job: JobKind, media: Mapping[str, Any
     if spec is None:
         return {**dict(extra), **dict(given), **dict(media)}
     return {**build_input(spec, values, extra, given), **dict(media)}
+
+
+def image_request(provider: str, model: str, values: Values, extra: Mapping[str, Any], given: Mapping[str, Any],
+                  images: list[Any], generic: Callable[[], dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """The model (endpoint) and input of a still-image job. The input images are the job's files
+    (``images``: URLs or local files the client makes readable) and go under the model's image
+    input: a list, or the first one where the model takes a single image. fal's edit endpoint is
+    chosen when images are given to its text-to-image sibling. A plan's ``input`` naming the image
+    input itself wins. Refused before anything is paid: images for a model that takes none, and no
+    image for a model that needs one."""
+    found = lookup(provider, model, "image")
+    if found is None:
+        return model, {**generic(), **dict(given)}
+    spec = choose(found, bool(images) or has_image(found, values, extra, given))
+    body = build_input(spec, values, extra, given)
+    name = spec.image_input
+    if images and name is None:
+        raise ProviderError(f"{spec.model} takes no input images; leave image out or choose an image-to-image model",
+                            code="invalid_params")
+    if images and name is not None and name not in given:
+        body[name] = list(images) if spec.inputs[name].kind == "array" else images[0]
+    if name is not None and spec.inputs[name].required and body.get(name) in (None, "", []):
+        raise ProviderError(f"{spec.model} needs an input image (params.image)", code="invalid_params")
+    return (model if spec is found else spec.model), body
+
+
+def media_name(provider: str, model: str, job: JobKind, fallback: str) -> str:
+    """The input a model reads the job's own file from (``input_video`` for Robust Video Matting):
+    the catalogued model's required URL input, else ``fallback``."""
+    spec = lookup(provider, model, job)
+    if spec is None:
+        return fallback
+    return next((name for name, field in spec.inputs.items() if field.kind == "url" and field.required), fallback)
+
+
+def pinned(provider: str, model: str, job: JobKind) -> str:
+    """``owner/name:version`` for a catalogued Replicate community model the plan names without a
+    version (those run only at a version); any other model as the plan spells it."""
+    spec = lookup(provider, model, job)
+    if provider != "replicate" or spec is None or spec.version is None or model.strip() != spec.model:
+        return model
+    return f"{spec.model}:{spec.version}"

@@ -5,14 +5,19 @@ outside an enum is a 422 whose ``detail`` lists ``{loc, msg, type}``. Text- and 
 are separate endpoints of one model, so each spec names its sibling (``with_image`` /
 ``without_image``) and the client picks the one that matches the plan's start image.
 Durations are strings on fal: Kling and Hailuo take ``"5"``/``"10"`` and ``"6"``/``"10"``,
-Veo 3 takes ``"4s"``/``"6s"``/``"8s"``. Outputs are ``{"video": {"url", "content_type", ...}}``.
+Veo 3 takes ``"4s"``/``"6s"``/``"8s"``. Outputs are ``{"video": {"url", "content_type", ...}}``;
+image endpoints answer ``{"images": [{"url", "content_type", ...}]}`` (Nano Banana: text to
+image, and ``/edit`` for input images, siblings like text- and image-to-video).
 """
 
 from __future__ import annotations
 
-from vidassets.providers.catalogue.spec import Input, ModelSpec, Route, sync_mode_from_fit
+from vidassets.providers.catalogue.spec import Input, ModelSpec, Route, fal_image_format, sync_mode_from_fit
 
 VIDEO_FILE = '{"video": {"url", "content_type", "file_name", "file_size"}}'
+IMAGE_FILES = '{"images": [{"url", "content_type", "file_name", "file_size"}], "description"}'
+_NANO_BANANA = "fal-ai/nano-banana"
+_NANO_BANANA_ASPECTS = ("21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16")
 _KLING = "fal-ai/kling-video/v2.1"
 _VEO3 = "fal-ai/veo3"
 _HAILUO = "fal-ai/minimax/hailuo-02/standard"
@@ -116,4 +121,30 @@ SPECS: tuple[ModelSpec, ...] = (
                 "version": Input(choices=("3",), default="3"), "batch_size": Input("integer", default=64),
                 "prompt": Input(), "num_speakers": Input("integer")},
         routes=(Route("language", "language"),), fixed={"task": "transcribe", "chunk_level": "word"}),
+
+    # -- still images (generateImage) ---------------------------------------------------------------------
+    # https://fal.ai/models/fal-ai/nano-banana/llms.txt: text to image. The SDK's mapping sends prompt,
+    # aspect_ratio and output_format (its jpg is fal's jpeg); input images go to the edit endpoint.
+    ModelSpec(
+        provider="fal", model=_NANO_BANANA, job="image", output=IMAGE_FILES,
+        source=f"https://fal.ai/models/{_NANO_BANANA}/llms.txt",
+        inputs={"prompt": Input(required=True), "num_images": Input("integer", minimum=1, maximum=4, default=1),
+                "aspect_ratio": Input(choices=_NANO_BANANA_ASPECTS, default="1:1"),
+                "output_format": Input(choices=("jpeg", "png", "webp"), default="png"),
+                "sync_mode": Input("boolean", default=False)},
+        routes=(Route("prompt", "prompt"), Route("aspectRatio", "aspect_ratio"),
+                Route("outputFormat", "output_format", fal_image_format)),
+        with_image=f"{_NANO_BANANA}/edit"),
+    # https://fal.ai/models/fal-ai/nano-banana/edit/llms.txt: the same model editing image_urls.
+    ModelSpec(
+        provider="fal", model=f"{_NANO_BANANA}/edit", job="image", output=IMAGE_FILES,
+        source=f"https://fal.ai/models/{_NANO_BANANA}/edit/llms.txt",
+        inputs={"prompt": Input(required=True), "image_urls": Input("array", required=True),
+                "num_images": Input("integer", minimum=1, maximum=4, default=1),
+                "aspect_ratio": Input(choices=("auto", *_NANO_BANANA_ASPECTS), default="auto"),
+                "output_format": Input(choices=("jpeg", "png", "webp"), default="png"),
+                "sync_mode": Input("boolean", default=False)},
+        routes=(Route("prompt", "prompt"), Route("image", "image_urls"), Route("aspectRatio", "aspect_ratio"),
+                Route("outputFormat", "output_format", fal_image_format)),
+        without_image=_NANO_BANANA),
 )

@@ -5,13 +5,27 @@ enum or a range is a 422, an input the schema does not declare is dropped withou
 start frame sent under the wrong name silently becomes text-to-video). Sources are the
 ``/versions/{id}/api`` pages named beside each spec; ``owner/name`` runs the model's latest
 version, so a spec is checked against the version that was latest when it was written.
+Community models (not Replicate's official ones) run only at a version: their spec carries the
+``version`` the client sends when a plan names none.
 """
 
 from __future__ import annotations
 
-from vidassets.providers.catalogue.spec import Input, ModelSpec, Route, camera_fixed, sync_mode_from_fit, wan_size
+from vidassets.providers.catalogue.spec import (
+    Input,
+    ModelSpec,
+    Route,
+    camera_fixed,
+    sync_mode_from_fit,
+    text_voice,
+    wan_size,
+)
 
 URI_STRING = "a URI string (the mp4)"
+IMAGE_URI = "a URI string (the image)"
+IMAGE_URIS = "a list of URI strings (the images)"
+_NANO_BANANA_ASPECTS = ("match_input_image", "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
+_SEEDREAM_ASPECTS = ("match_input_image", "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9")
 _SEEDANCE_ASPECTS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "9:21")
 _SEEDANCE_ROUTES = (
     Route("prompt", "prompt"), Route("startImage", "image"), Route("endImage", "last_frame_image"),
@@ -153,4 +167,84 @@ SPECS: tuple[ModelSpec, ...] = (
                 "batch_size": Input("integer", default=64), "diarization": Input("boolean", default=False),
                 "hf_token": Input()},
         routes=(Route("language", "language"),), fixed={"timestamp": "word"}),
+
+    # -- still images (generateImage, removeImageBackground) -------------------------------------------
+    # https://replicate.com/google/nano-banana/api (official model, run by name). The version page
+    # https://replicate.com/google/nano-banana/versions/f0a9d34b12ad1c1cd76269a844b218ff4e64e128ddaba93e15891f47368958a0/api
+    # lists prompt, image_input and output_format; the current version adds aspect_ratio (default
+    # match_input_image). The SDK's mapping: prompt, image -> image_input (a list), aspectRatio,
+    # outputFormat (jpg | png).
+    ModelSpec(
+        provider="replicate", model="google/nano-banana", job="image", output=IMAGE_URI,
+        source="https://replicate.com/google/nano-banana/versions/f0a9d34b/api",
+        inputs={"prompt": Input(required=True), "image_input": Input("array"),
+                "aspect_ratio": Input(choices=_NANO_BANANA_ASPECTS, default="match_input_image"),
+                "output_format": Input(choices=("jpg", "png"), default="jpg")},
+        routes=(Route("prompt", "prompt"), Route("image", "image_input"), Route("aspectRatio", "aspect_ratio"),
+                Route("outputFormat", "output_format"))),
+    # https://replicate.com/bytedance/seedream-4/versions/cf7d431991436f19d1c8dad83fe463c729c816d7a21056c5105e75c84a0aa7e9/api
+    # (official; output is a list of URIs, one per image). The SDK maps prompt, image -> image_input
+    # and aspectRatio; its docs add size, width, height, enhancePrompt, sequentialImageGeneration
+    # and maxImages, which reach the model under its own names.
+    ModelSpec(
+        provider="replicate", model="bytedance/seedream-4", job="image", output=IMAGE_URIS,
+        source="https://replicate.com/bytedance/seedream-4/versions/cf7d4319/api",
+        inputs={"prompt": Input(required=True), "image_input": Input("array"),
+                "size": Input(choices=("1K", "2K", "4K", "custom"), default="2K"),
+                "aspect_ratio": Input(choices=_SEEDREAM_ASPECTS, default="match_input_image"),
+                "width": Input("integer", minimum=1024, maximum=4096, default=2048),
+                "height": Input("integer", minimum=1024, maximum=4096, default=2048),
+                "sequential_image_generation": Input(choices=("disabled", "auto"), default="disabled"),
+                "max_images": Input("integer", minimum=1, maximum=15, default=1),
+                "enhance_prompt": Input("boolean", default=True)},
+        routes=(Route("prompt", "prompt"), Route("image", "image_input"), Route("aspectRatio", "aspect_ratio"),
+                Route("size", "size"), Route("width", "width"), Route("height", "height"),
+                Route("enhancePrompt", "enhance_prompt"),
+                Route("sequentialImageGeneration", "sequential_image_generation"), Route("maxImages", "max_images"))),
+    # codeplugtech/background_remover is a community model: it runs only at a version. The SDK
+    # sends {image}; version 37ff2aa8 is the one public callers run with {image} (an older
+    # version, https://replicate.com/codeplugtech/background_remover/versions/4cd356e0/api, took
+    # input_image_path). Output: a URI of a transparent PNG.
+    ModelSpec(
+        provider="replicate", model="codeplugtech/background_remover", job="image", output=IMAGE_URI,
+        source="https://replicate.com/codeplugtech/background_remover/versions/37ff2aa8/api",
+        version="37ff2aa89897c0de4a140a3d50969dc62b663ea467e1e2bde18008e3d3731b2b",
+        inputs={"image": Input("url", required=True)},
+        routes=(Route("image", "image"),)),
+    # -- speech (generateAudio) -------------------------------------------------------------------------
+    # elevenlabs/turbo-v2.5 (official, run by name), its inputs as the SDK's model schema
+    # (schemas/providers/replicate/elevenlabs/audio-schema.ts) declares them; output: a URI of an mp3.
+    # The SDK's camelCase options reach the model under its snake_case names.
+    ModelSpec(
+        provider="replicate", model="elevenlabs/turbo-v2.5", job="speech", output="a URI string (the mp3)",
+        source="https://replicate.com/elevenlabs/turbo-v2.5/api",
+        inputs={"text": Input(required=True), "voice": Input(default="Rachel"),
+                "stability": Input("number", minimum=0, maximum=1, default=0.5),
+                "similarity_boost": Input("number", minimum=0, maximum=1, default=0.75),
+                "style": Input("number", minimum=0, maximum=1, default=0),
+                "speed": Input("number", minimum=0.25, maximum=4, default=1),
+                "language_code": Input(), "previous_text": Input(), "next_text": Input()},
+        routes=(Route("text", "text"), Route("voice", "voice", text_voice), Route("stability", "stability"),
+                Route("similarityBoost", "similarity_boost"), Route("style", "style"), Route("speed", "speed"),
+                Route("languageCode", "language_code"), Route("previousText", "previous_text"),
+                Route("nextText", "next_text"))),
+    # -- video background removal (removeBackground) ------------------------------------------------------
+    # https://replicate.com/arielreplicate/robust_video_matting/versions/2d2de06a76a837a4ba92b6164bf8bfd3ddb524a1fb64b0d8ae055af17fa22503/api
+    # (community model; the SDK pins the latest version, 73d2128a, whose example predictions take the
+    # same {input_video, output_type}). Output: a URI of an mp4.
+    ModelSpec(
+        provider="replicate", model="arielreplicate/robust_video_matting", job="matting", output=URI_STRING,
+        source="https://replicate.com/arielreplicate/robust_video_matting/versions/2d2de06a/api",
+        version="73d2128a371922d5d1abf0712a1d974be0e4e2358cc1218e4e34714767232bac",
+        inputs={"input_video": Input("url", required=True),
+                "output_type": Input(choices=("green-screen", "alpha-mask", "foreground-mask"),
+                                     default="green-screen")},
+        routes=(Route("outputType", "output_type"),)),
+    # https://replicate.com/nateraw/video-background-remover/versions/ac5c138171b04413a69222c304f67c135e259d46089fc70ef12da685b3c604aa/api
+    # (community model, the version the SDK pins; only {video}, always a green screen). Output: a URI.
+    ModelSpec(
+        provider="replicate", model="nateraw/video-background-remover", job="matting", output=URI_STRING,
+        source="https://replicate.com/nateraw/video-background-remover/versions/ac5c1381/api",
+        version="ac5c138171b04413a69222c304f67c135e259d46089fc70ef12da685b3c604aa",
+        inputs={"video": Input("url", required=True)}),
 )

@@ -21,10 +21,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 InputKind = Literal["string", "integer", "number", "boolean", "url", "array"]
-JobKind = Literal["generate", "lip_sync", "transcribe"]
-#: Our plan params a route can read (the unified names of GenerateParams / LipSyncParams).
+JobKind = Literal["generate", "lip_sync", "transcribe", "image", "speech", "matting"]
+#: Our plan params a route can read: the unified names of GenerateParams / LipSyncParams, then the
+#: SDK's option names for still images (generateImage), speech (generateAudio) and background
+#: removal (removeBackground), as its docs spell them.
 PLAN_PARAMS = ("prompt", "negativePrompt", "duration", "aspectRatio", "resolution", "fps", "seed",
-               "startImage", "endImage", "cameraMotion", "fit", "language")
+               "startImage", "endImage", "cameraMotion", "fit", "language",
+               "image", "outputFormat", "size", "width", "height", "enhancePrompt", "sequentialImageGeneration",
+               "maxImages",
+               "text", "voice", "stability", "similarityBoost", "style", "speed", "languageCode", "previousText", "nextText",
+               "outputType")
+#: Plan params that name input images (``startImage`` of a clip, ``image`` of a still): the
+#: client sends them itself, as files made readable to the vendor, under the route's input name.
+IMAGE_PARAMS = ("startImage", "image")
 Values = Mapping[str, Any]
 
 
@@ -120,6 +129,17 @@ _WAN_SIZES = {("480p", "16:9"): "832*480", ("480p", "9:16"): "480*832", ("720p",
               ("720p", "9:16"): "720*1280", ("1080p", "16:9"): "1920*1080", ("1080p", "9:16"): "1080*1920"}
 
 
+def fal_image_format(value: Any, values: Values) -> Any:
+    """The SDK's fal Nano Banana mapping: our ``jpg`` is fal's ``jpeg``."""
+    return "jpeg" if value == "jpg" else value
+
+
+def text_voice(value: Any, values: Values) -> Any:
+    """A voice a model names with a string (ElevenLabs on Replicate); Hume's ``{id, provider}``
+    objects have no such form, so nothing is sent and the model's default voice applies."""
+    return value if isinstance(value, str) and value else None
+
+
 def wan_size(value: Any, values: Values) -> Any:
     """Wan 2.5 text-to-video takes one ``size`` (``1280*720``) for our aspect ratio and resolution
     together, so both params route here and read both values."""
@@ -161,11 +181,14 @@ class ModelSpec:
     fixed: Mapping[str, Any] = field(default_factory=dict)
     surface: str = ""  # google-cloud only: "vertex" or "gemini"
     handled: tuple[str, ...] = ()  # plan params the client sends outside the input (Veo's instance)
+    # Replicate community models run only as ``owner/name:version`` (official models run by
+    # name): the version this spec was written against, used when the plan names no version.
+    version: str | None = None
 
     @property
     def image_input(self) -> str | None:
-        """The model's name for the start image, if it takes one."""
-        return next((r.to for r in self.routes if r.param == "startImage"), None)
+        """The model's name for the start image (a clip) or the input images (a still), if it takes one."""
+        return next((r.to for r in self.routes if r.param in IMAGE_PARAMS), None)
 
     @property
     def needs_image(self) -> bool:
