@@ -215,3 +215,21 @@ def test_the_documented_format_may_name_the_new_operations() -> None:
 
     plan = normalize_request(PlanCreate.model_validate(body)).plan
     assert plan.job("L").depends_on == ("i",)
+
+
+@pytest.mark.parametrize("job, field, needle", [
+    ({"type": "generateImage", "params": {"provider": "replicate", "modelId": "google/nano-banana", "prompt": "x",
+                                           "outputFormat": "webp"}}, "outputFormat", "'jpg', 'png'"),
+    ({"type": "generateImage", "params": {"provider": "replicate", "modelId": "google/nano-banana", "prompt": "x",
+                                           "aspectRatio": "5:7"}}, "aspectRatio", "match_input_image"),
+    ({"type": "generateImage", "params": {"provider": "replicate", "modelId": "bytedance/seedream-4", "prompt": "x",
+                                           "maxImages": 20}}, "maxImages", "1..15"),
+    ({"type": "generateAudio", "params": {"provider": "replicate", "modelId": "elevenlabs/turbo-v2.5", "text": "x",
+                                           "stability": 3}}, "stability", "0..1"),
+])
+def test_a_value_the_catalogued_model_cannot_take_is_refused_before_it_is_paid(job: dict[str, Any], field: str,
+                                                                                needle: str) -> None:
+    error = refusal([{"id": "j", **job}], **KEYS)
+    assert error.issues[0].field == f"executionPlan.jobs[0].params.{field}" and needle in str(error)
+    fine = {**job, "params": {k: v for k, v in job["params"].items() if k != field}}
+    assert submit([{"id": "j", **fine}], **KEYS).plan.job("j").operation.provider_only

@@ -27,6 +27,7 @@ from vidassets.providers.replicate import ReplicateProvider
 from vidassets.providers.vertex import VertexProvider, _parameters
 
 FIRST, LAST = "https://img.example/first.png", "https://img.example/last.png"
+SPEECH = "https://audio.example/speech.mp3"
 GS_FIRST, GS_LAST = "gs://bucket/first.png", "gs://bucket/last.png"
 PROMPT = "a fox in the snow"
 _P = {"prompt": PROMPT}
@@ -66,6 +67,10 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {
     ("fal", f"{VEO3}/image-to-video", ""): (f"{VEO3}/image-to-video", _FAL_VEO3),
     ("fal", f"{HAILUO}/text-to-video", ""): (f"{HAILUO}/image-to-video", _HAILUO_I2V),
     ("fal", f"{HAILUO}/image-to-video", ""): (f"{HAILUO}/image-to-video", _HAILUO_I2V),
+    # Fabric: a still and a speech track (no prompt input: the plan's prompt is not sent).
+    ("fal", "veed/fabric-1.0", ""): ("veed/fabric-1.0", {"image_url": FIRST, "audio_url": SPEECH, "resolution": "720p"}),
+    ("fal", "veed/fabric-1.0/fast", ""): ("veed/fabric-1.0/fast",
+                                          {"image_url": FIRST, "audio_url": SPEECH, "resolution": "720p"}),
     # Veo on Vertex: the prompt and frames travel in the instance; these are the parameters.
     ("google-cloud", "veo-2.0-generate-001", "vertex"): (
         "veo-2.0-generate-001", {"aspectRatio": "16:9", "durationSeconds": 5, "seed": 7, "sampleCount": 1}),
@@ -128,7 +133,9 @@ def test_every_catalogued_generate_model_has_an_expectation() -> None:
 def test_which_inputs_reach_the_vendor(spec: ModelSpec, vendors: dict[str, Any], fake_clock: FakeClock,
                                        tmp_path: Path, clip_bytes: bytes) -> None:
     server = vendors[spec.provider]
-    images = {"start_image": GS_FIRST, "end_image": GS_LAST} if spec.provider == "google-cloud" else {}
+    images: dict[str, Any] = {"start_image": GS_FIRST, "end_image": GS_LAST} if spec.provider == "google-cloud" else {}
+    if "audio_url" in spec.inputs:  # a talking-head model: the plan's speech
+        images["extra"] = {"audio": SPEECH}
     out = tmp_path / "out.mp4"
     result = client(spec.provider, server, fake_clock).generate(
         plan_request(spec.model, **images), out=out, api_key=KEY, on_progress=lambda _: None, cancel=threading.Event())

@@ -42,8 +42,10 @@ def duration_input(spec: ModelSpec) -> str | None:
 
 def generate_job(job_id: str, spec: ModelSpec, **params: Any) -> dict[str, Any]:
     image = {"startImage": IMAGE} if spec.needs_image and not spec.without_image else {}
+    prompt = {} if "audio_url" in spec.inputs else {"prompt": "a fox"}  # a talking head takes no prompt
+    speech = {"audio": AUDIO} if "audio_url" in spec.inputs else {}  # a talking head: a still and speech
     return {"id": job_id, "type": "generate",
-            "params": {"provider": spec.provider, "model": spec.model, "prompt": "a fox", **image, **params}}
+            "params": {"provider": spec.provider, "model": spec.model, **prompt, **image, **speech, **params}}
 
 
 def first_choice_input(spec: ModelSpec) -> str:
@@ -150,8 +152,8 @@ PARAMS = st.fixed_dictionaries({}, optional={
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=st.sampled_from(VERTEX_GENERATE), params=PARAMS)
 def test_what_submit_accepts_the_vendor_accepts(spec: ModelSpec, params: dict[str, Any]) -> None:
-    job = {"id": "j", "type": "generate",
-           "params": {"provider": spec.provider, "model": spec.model, "prompt": "a fox", **params}}
+    base = {"audio": AUDIO, "startImage": IMAGE} if "audio_url" in spec.inputs else {"prompt": "a fox"}  # talking head
+    job = {"id": "j", "type": "generate", "params": {"provider": spec.provider, "model": spec.model, **base, **params}}
     try:
         submission = normalize_request(PlanCreate.model_validate({"jobs": [job]}))
     except PlanValidationError as exc:

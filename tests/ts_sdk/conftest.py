@@ -36,6 +36,7 @@ import pytest
 
 from tests.providers.fakes import FakeFal, FakeReplicate, FakeVertex
 from tests.providers.tts_fakes import ELEVENLABS_KEY, HUME_KEY, FakeElevenLabs, FakeHume
+from vidassets.providers.catalogue import CATALOGUE
 from vidassets.stack import Stack, stack_env
 
 HARNESS = Path(__file__).resolve().parent
@@ -295,6 +296,8 @@ def vendors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vendors]:
                       "sine=frequency=300:duration=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
                       "-shortest", str(clip)], timeout=60)
     v = Vendors(WhisperReplicate(), FakeFal(), FakeVertex(), FakeElevenLabs(), FakeHume())
+    # community models run at their catalogued version: the fake knows which model each one is
+    v.replicate.versions.update({s.version: s.model for s in CATALOGUE if s.provider == "replicate" and s.version})
     for server in (v.replicate, v.fal, v.vertex):
         server.files["out.mp4"] = clip.read_bytes()
         server.polls_needed = 2

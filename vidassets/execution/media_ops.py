@@ -31,6 +31,15 @@ def inputs_by_id(ctx: JobContext) -> dict[str, Path]:
     return dict(zip(ctx.input_ids, ctx.inputs, strict=False))
 
 
+def data_uri(path: Path) -> str:
+    """A picture inline (``data:image/...;base64,``), for vendors that take images only so."""
+    import base64
+
+    from vidassets.providers.uploads import media_type
+
+    return f"data:{media_type(path)};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
 def _vendor_dir(ctx: JobContext) -> Path:
     out = ctx.workdir / "vendor"
     out.mkdir(parents=True, exist_ok=True)

@@ -193,9 +193,13 @@ class OperationRunner:
             return request
         files = media_ops.inputs_by_id(ctx)
         publish = self.publisher(ctx)
-        start = LocalInput(files[p.imageInput], publish) if p.imageInput else request.start_image
+        start: Any = request.start_image
+        if p.imageInput and p.provider == "google-cloud":  # Veo takes the picture inline
+            start = media_ops.data_uri(files[p.imageInput])
+        elif p.imageInput:
+            start = LocalInput(files[p.imageInput], publish)
         extra = {**request.extra, **({"audio": LocalInput(files[p.audioInput], publish)} if p.audioInput else {})}
-        return dataclasses.replace(request, start_image=start, extra=extra)  # type: ignore[arg-type]
+        return dataclasses.replace(request, start_image=start, extra=extra)
 
     def _merge(self, ctx: JobContext) -> JobOutput:
         assert isinstance(ctx.params, MergeParams)

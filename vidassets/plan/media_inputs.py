@@ -33,6 +33,11 @@ KEY_SETTINGS: dict[str, str] = {
 }
 
 
+def _issue(job: PlanJob, field: str, message: str) -> PlanIssue:
+    """An issue naming the job in its message, as the SDK shows only the message."""
+    return PlanIssue(field, f"job {job.id!r}: {message}", job.id)
+
+
 def _slots(job: PlanJob) -> dict[str, tuple[str, tuple[MediaType, ...]]]:
     """Input job id -> (the params field naming it, the media types that field takes)."""
     p = job.params
@@ -67,10 +72,10 @@ def check_media_inputs(jobs: list[PlanJob], where_of: Mapping[str, str], issues:
         slots = _slots(job)
         for ref, (field, kinds) in slots.items():
             if ref not in job.depends_on:
-                issues.append(PlanIssue(f"{where}.{field}", f"names job {ref!r}, which is not in dependsOn", job.id))
+                issues.append(_issue(job, f"{where}.{field}", f"names job {ref!r}, which is not in dependsOn"))
             elif kind_of(ref) not in kinds:
-                issues.append(PlanIssue(f"{where}.{field}", f"job {ref!r} makes {kind_of(ref).value}; this takes "
-                                        f"{' or '.join(k.value for k in kinds)}", job.id))
+                issues.append(_issue(job, f"{where}.{field}", f"job {ref!r} makes {kind_of(ref).value}; this takes "
+                                        f"{' or '.join(k.value for k in kinds)}"))
         issues.extend(_unslotted(job, where, slots, kind_of))
 
 
@@ -81,27 +86,27 @@ def _unslotted(job: PlanJob, where: str, slots: Mapping[str, Any], kind_of: Any)
     if op is Operation.MERGE:
         pictures = rest
         if not pictures:
-            return [PlanIssue(f"{where}.dependsOn", "a merge needs at least one video or image input", job.id)]
+            return [_issue(job, f"{where}.dependsOn", "a merge needs at least one video or image input")]
         bad = [d for d in pictures if kind_of(d) is MediaType.AUDIO]
         if bad:
-            return [PlanIssue(f"{where}.dependsOn", f"{', '.join(map(repr, bad))} make(s) audio: lay audio under a "
-                              "merge as params.audio[].input", job.id)]
+            return [_issue(job, f"{where}.dependsOn", f"{', '.join(map(repr, bad))} make(s) audio: lay audio under a "
+                              "merge as params.audio[].input")]
         clips = job.params.get("clips")
         if clips is not None and len(clips) != len(pictures):
-            return [PlanIssue(f"{where}.params.clips", f"{len(clips)} clip options for {len(pictures)} video or "
-                              "image inputs; give one per input, in order", job.id)]
+            return [_issue(job, f"{where}.params.clips", f"{len(clips)} clip options for {len(pictures)} video or "
+                              "image inputs; give one per input, in order")]
         return []
     if op in (Operation.GENERATE_IMAGE, Operation.REMOVE_IMAGE_BACKGROUND):
         bad = [d for d in rest if kind_of(d) is not MediaType.IMAGE]
-        return [PlanIssue(f"{where}.dependsOn", f"{', '.join(map(repr, bad))} do(es) not make images; "
-                          f"{op.value} takes images as inputs", job.id)] if bad else []
+        return [_issue(job, f"{where}.dependsOn", f"{', '.join(map(repr, bad))} do(es) not make images; "
+                          f"{op.value} takes images as inputs")] if bad else []
     if op in (Operation.GENERATE, Operation.GENERATE_AUDIO, Operation.LAYER) and rest:
-        return [PlanIssue(f"{where}.dependsOn", f"{', '.join(map(repr, rest))} is not used by this job "
-                          f"({op.value} reads only the inputs its params name)", job.id)]
+        return [_issue(job, f"{where}.dependsOn", f"{', '.join(map(repr, rest))} is not used by this job "
+                          f"({op.value} reads only the inputs its params name)")]
     if op in (Operation.REFRAME, Operation.LIP_SYNC, Operation.ADD_SUBTITLES, Operation.REMOVE_BACKGROUND):
         bad = [d for d in rest if kind_of(d) is not MediaType.VIDEO]
-        return [PlanIssue(f"{where}.dependsOn", f"{', '.join(map(repr, bad))} do(es) not make video; "
-                          f"{op.value} works on a video", job.id)] if bad else []
+        return [_issue(job, f"{where}.dependsOn", f"{', '.join(map(repr, bad))} do(es) not make video; "
+                          f"{op.value} works on a video")] if bad else []
     return []
 
 
@@ -115,16 +120,15 @@ def check_vendor_jobs(jobs: list[PlanJob], where_of: Mapping[str, str], request_
         where = where_of[job.id]
         provider = job.params.get("provider")
         if provider is None:
-            issues.append(PlanIssue(f"{where}.params.provider", f"{job.operation.value} runs only on a provider "
-                                    f"model; name one of {', '.join(allowed)} (there is no offline renderer for it)",
-                                    job.id))
+            issues.append(_issue(job, f"{where}.params.provider", f"{job.operation.value} runs only on a provider "
+                                    f"model; name one of {', '.join(allowed)} (there is no offline renderer for it)"))
         elif provider not in allowed:
-            issues.append(PlanIssue(f"{where}.params.provider", f"{job.operation.value} is not offered by "
-                                    f"{provider!r}; use one of {', '.join(allowed)}", job.id))
+            issues.append(_issue(job, f"{where}.params.provider", f"{job.operation.value} is not offered by "
+                                    f"{provider!r}; use one of {', '.join(allowed)}"))
         elif provider not in server_keys and provider not in request_keys and job.id not in job_keys:
-            issues.append(PlanIssue(f"{where}.params.provider", f"no API key for {provider!r}: configure "
+            issues.append(_issue(job, f"{where}.params.provider", f"no API key for {provider!r}: configure "
                                     f"{KEY_SETTINGS.get(provider, 'a server key')} on the server, or send "
-                                    f"options.providerApiKeys.{provider} or the model's apiKey", job.id))
+                                    f"options.providerApiKeys.{provider} or the model's apiKey"))
 
 
 def server_key_providers() -> tuple[str, ...]:

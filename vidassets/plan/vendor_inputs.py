@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 #: vendor-job ledger (the status answer reads it only for jobs of these providers).
 VENDORS = ("replicate", "fal", "google-cloud", "elevenlabs", "hume")
 _CATALOGUED = ("replicate", "fal", "google-cloud")  # vendors whose models the catalogue describes
-_JOBS: dict[str, JobKind] = {"generate": "generate", "lipSync": "lip_sync", "addSubtitles": "transcribe"}
-_MODEL_FIELDS = {"generate": "video", "lip_sync": "lip_sync", "transcribe": "transcription"}  # on the clients
+_JOBS: dict[str, JobKind] = {"generate": "generate", "lipSync": "lip_sync", "addSubtitles": "transcribe",
+                             "generateImage": "image", "removeImageBackground": "image", "generateAudio": "speech",
+                             "removeBackground": "matting"}
+_MODEL_FIELDS = {"generate": "video", "lip_sync": "lip_sync", "transcribe": "transcription",  # on the clients
+                 "image": "image", "speech": "speech", "matting": "matting"}
 
 
 def _default_model(provider: str, job: str) -> str:
@@ -41,15 +44,37 @@ def _default_model(provider: str, job: str) -> str:
 
 
 def _values(job: str, params: Any) -> dict[str, Any]:
-    """The plan params a catalogue route reads, under their plan names."""
+    """The plan params a catalogue route reads, under their plan names (the request types' own
+    ``values()``, so the check reads exactly what the client will send)."""
     if job == "lip_sync":
         return {"fit": params.fit}
     if job == "transcribe":
         return {"language": params.language}
+    if job in ("image", "speech", "matting"):
+        return _media_values(job, params)
+    # an image or speech job's output stands for a URL here (the client uploads the file)
     return {"prompt": params.prompt, "negativePrompt": params.negativePrompt, "duration": params.duration,
             "aspectRatio": params.aspectRatio, "resolution": params.resolution, "fps": params.fps,
-            "seed": params.seed, "startImage": params.startImage, "endImage": params.endImage,
-            "cameraMotion": params.cameraMotion}
+            "seed": params.seed, "startImage": params.startImage or _job_file(params.imageInput),
+            "endImage": params.endImage, "cameraMotion": params.cameraMotion,
+            "audio": (params.model_extra or {}).get("audio") or _job_file(params.audioInput)}
+
+
+def _job_file(job_id: str | None) -> str | None:
+    return f"https://input.invalid/{job_id}" if job_id else None
+
+
+def _media_values(job: str, params: Any) -> dict[str, Any]:
+    from vidassets.providers.base import ImageRequest, MattingRequest, SpeechRequest
+
+    extra = dict(params.model_extra or {})
+    if job == "image":
+        return ImageRequest(prompt=params.prompt, aspect_ratio=params.aspectRatio, seed=params.seed,
+                            output_format="jpg" if params.outputFormat == "jpeg" else params.outputFormat,
+                            extra=extra).values()
+    if job == "speech":
+        return SpeechRequest(text=params.text, voice=params.voiceId or params.voice, extra=extra).values()
+    return MattingRequest(output_type=params.outputType, extra=extra).values()
 
 
 def vendor_input_issues(operation: str, params: BaseModel, where: str, job_id: str,
@@ -64,6 +89,10 @@ def vendor_input_issues(operation: str, params: BaseModel, where: str, job_id: s
     from vidassets.providers.catalogue.spec import PLAN_PARAMS
 
     model = getattr(params, "model", None) or _default_model(provider, job)
+    if operation == "removeImageBackground" and not getattr(params, "model", None) and provider == "replicate":
+        from vidassets.plan.params_media import DEFAULT_CUTOUT_MODEL
+
+        model = DEFAULT_CUTOUT_MODEL
     spec = lookup(provider, model, job)
     if spec is None:
         return []
@@ -72,7 +101,7 @@ def vendor_input_issues(operation: str, params: BaseModel, where: str, job_id: s
     given = dict(getattr(params, "input", None) or {})
     if job == "generate":
         spec = choose(spec, has_image(spec, values, extra, given))
-    explicit = {name for name in params.model_fields_set if name in PLAN_PARAMS}
+    explicit = {name for name in (*params.model_fields_set, *extra) if name in PLAN_PARAMS}
     names = origins or {}
     issues: dict[str, PlanIssue] = {}  # one per field: a native name is both lifted and passed as given
     for field, message in problems(spec, values, explicit, extra, given, named=bool(getattr(params, "model", None))):

@@ -215,7 +215,8 @@ class _Translator(MediaJobs):
             deps = found
         elif not self._no_markers(job, where):
             return
-        if op == "generate" and isinstance(params.get("image"), str) and params.get("unified") is not False:
+        if op == "generate" and isinstance(params.get("image"), str) and (params.get("unified") is not False
+                                                                         or _image_is_start_image(params)):
             params.setdefault("startImage", params.pop("image"))
         self._emit(job.id, _OUR_OPERATION.get(op, op), params, deps, where)
 
@@ -305,6 +306,16 @@ class _Translator(MediaJobs):
             if key:
                 params["apiKey"] = key
         return True
+
+
+def _image_is_start_image(params: Mapping[str, Any]) -> bool:
+    """The SDK's own ``image`` name, sent in a model's native mode (``unified: false``), is the
+    start image when the catalogued model has no input of that name (Fabric's is ``image_url``)."""
+    from vidassets.providers.catalogue import lookup
+
+    provider, model = params.get("provider"), params.get("modelId") or params.get("model")
+    spec = lookup(str(provider), model, "generate") if isinstance(model, str) and provider else None
+    return spec is not None and "image" not in spec.inputs and spec.image_input is not None
 
 
 def jobs_in_our_terms(body: PlanCreate, jobs_in: list[JobIn], prefix: str,

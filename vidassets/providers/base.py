@@ -87,7 +87,8 @@ class GenerateRequest:
         """The plan params under their plan names, as the model catalogue's routes read them."""
         return {"prompt": self.prompt, "negativePrompt": self.negative_prompt, "duration": self.duration,
                 "aspectRatio": self.aspect_ratio, "resolution": self.resolution, "fps": self.fps, "seed": self.seed,
-                "startImage": self.start_image, "endImage": self.end_image, "cameraMotion": self.camera_motion}
+                "startImage": self.start_image, "endImage": self.end_image, "cameraMotion": self.camera_motion,
+                "audio": self.extra.get("audio")}  # a talking-head model's speech (a URL or a speech job's file)
 
     def model_input(self, *, image_key: str = "image", end_image_key: str = "end_image") -> dict[str, Any]:
         """The vendor-neutral input most hosted video models accept (snake_case names).

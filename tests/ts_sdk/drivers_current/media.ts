@@ -113,6 +113,21 @@ emit(
       () => run("video_from_image", compose(generateVideo({ model: videoModel("bytedance/seedance-1-pro", { provider: "replicate", apiKey: keys.replicate }), prompt: "the fox runs", image: picture("a fox") }))),
     ],
     [
+      "talking_head",
+      () =>
+        run(
+          "talking_head",
+          compose(
+            generateVideo({
+              model: videoModel("veed/fabric-1.0", { provider: "fal", apiKey: keys.fal }),
+              image: generateImage({ model: imageModel("google/nano-banana", { provider: "fal", apiKey: keys.fal }), prompt: "a portrait" }),
+              audio: voice("Hello, I am a talking head"),
+              resolution: "480p",
+            }),
+          ),
+        ),
+    ],
+    [
       "remove_background",
       () =>
         run(

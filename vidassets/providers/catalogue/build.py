@@ -15,6 +15,7 @@ from typing import Any
 from vidassets.providers.base import ProviderError
 from vidassets.providers.catalogue import lookup
 from vidassets.providers.catalogue.spec import IMAGE_PARAMS, JobKind, ModelSpec, Values, same
+from vidassets.providers.uploads import LocalInput
 
 Problem = tuple[str, str]  # (field under params, message)
 
@@ -42,6 +43,9 @@ def routed(spec: ModelSpec, values: Values) -> dict[str, Any]:
     for route in spec.routes:
         raw = values.get(route.param)
         if raw is None:
+            continue
+        if isinstance(raw, LocalInput):  # an earlier job's file (a start image): the client uploads it
+            body[route.to] = raw
             continue
         field = spec.inputs[route.to]
         value = field.encode(route.convert(raw, values))

@@ -73,7 +73,19 @@ def _hailuo(endpoint: str, source: str, *, image: bool, sibling: str) -> ModelSp
 
 _SYNC_MODES = ("cut_off", "loop", "bounce", "silence", "remap")
 
+def _fabric(endpoint: str) -> ModelSpec:
+    """VEED Fabric: a still and a speech track make a talking video (its length: the speech's)."""
+    return ModelSpec(
+        provider="fal", model=endpoint, job="generate", source=f"https://fal.ai/models/{endpoint}/llms.txt",
+        inputs={"image_url": Input("url", required=True), "audio_url": Input("url", required=True),
+                "resolution": Input(choices=("720p", "480p"), required=True, default="720p")},
+        routes=(Route("startImage", "image_url"), Route("audio", "audio_url"), Route("resolution", "resolution")),
+        output=VIDEO_FILE)
+
+
 SPECS: tuple[ModelSpec, ...] = (
+    # https://fal.ai/models/veed/fabric-1.0/llms.txt (and /fast): image_url, audio_url, resolution
+    _fabric("veed/fabric-1.0"), _fabric("veed/fabric-1.0/fast"),
     # https://fal.ai/models/fal-ai/kling-video/v2.1/master/text-to-video/llms.txt
     _kling(f"{_KLING}/master/text-to-video", f"https://fal.ai/models/{_KLING}/master/text-to-video/llms.txt",
            image=False, sibling=f"{_KLING}/master/image-to-video"),

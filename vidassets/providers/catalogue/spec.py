@@ -25,7 +25,7 @@ JobKind = Literal["generate", "lip_sync", "transcribe", "image", "speech", "matt
 #: Our plan params a route can read: the unified names of GenerateParams / LipSyncParams, then the
 #: SDK's option names for still images (generateImage), speech (generateAudio) and background
 #: removal (removeBackground), as its docs spell them.
-PLAN_PARAMS = ("prompt", "negativePrompt", "duration", "aspectRatio", "resolution", "fps", "seed",
+PLAN_PARAMS = ("prompt", "negativePrompt", "duration", "aspectRatio", "resolution", "fps", "seed", "audio",
                "startImage", "endImage", "cameraMotion", "fit", "language",
                "image", "outputFormat", "size", "width", "height", "enhancePrompt", "sequentialImageGeneration",
                "maxImages",
