@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vidassets.plan import PlanCreate, PlanValidationError, normalize_request
+from vidassets.plan.params import SubtitleStyleParams
 from vidassets.plan.wire import DOCUMENTED, SDK
 from vidassets.plan.wire_current_styles import PRESETS, UNRENDERABLE_PRESETS, ass_to_hex
 
@@ -172,16 +173,64 @@ def test_each_renderable_preset_maps_onto_our_styles(preset: str) -> None:
     assert style["maxWords"] == PRESETS[preset]["maxWords"]
 
 
-@pytest.mark.parametrize("preset", sorted(UNRENDERABLE_PRESETS))
-def test_presets_the_renderer_cannot_draw_are_refused(preset: str) -> None:
-    error = refusal(captions_jobs({"preset": preset}, words=True))
-    assert error.issues[0].field == "executionPlan.jobs[1].params.style.preset"
-    assert "cannot be rendered faithfully" in error.issues[0].message and error.issues[0].job_id == "job1"
+def test_every_sdk_preset_renders_now() -> None:
+    assert set(PRESETS) == {"tiktok", "youtube", "story", "minimal", "cinematic"} and not UNRENDERABLE_PRESETS
+
+
+@pytest.mark.parametrize("preset", ["story", "cinematic"])
+def test_story_and_cinematic_resolve_to_the_reference_look(preset: str) -> None:
+    """The SDK's ``{preset}`` reaches our preset of the same name, whose render style carries the
+    reference's font, colours, box, shadow, position and word scaling."""
+    from vidassets.media import subtitle_style
+
+    params = submit(captions_jobs({"preset": preset}, words=True)).plan.job("job1").params["style"]
+    style = subtitle_style(SubtitleStyleParams.model_validate(params).preset)
+    if preset == "story":
+        assert (style.font_family, style.position, style.background) == ("Liberation Mono", "center", "#000000BF")
+        assert (style.highlight, style.highlight_color, style.inactive_color) == ("word", "#FFFFFF", "#888888")
+        assert style.highlight_scale == 1.15 and style.max_words == 3 and style.color == "#00FFFF"
+    else:
+        assert (style.font_family, style.position, style.background, style.highlight) == (
+            "Liberation Serif", "bottom", None, "none")
+        assert style.color == "#E0E0E0" and style.outline_ratio == 0 and style.max_words == 6
+        assert style.resolved_shadow(1080, 1920) == 2 and style.resolved_font_size(1080, 1920) == 40
+
+
+def test_the_fields_story_and_cinematic_use_map_onto_ours() -> None:
+    style = submit(captions_jobs({"preset": "youtube", "shadowDistance": 3, "activeWordScale": 1.2,
+                                  "animationStyle": "scale", "inactiveWordColor": "&H00888888",
+                                  "fontFamily": "Times New Roman", "color": "&H0000FFFF"},
+                                 words=True)).plan.job("job1").params["style"]
+    assert style["shadow"] == 3 and style["highlightScale"] == 1.2 and style["highlight"] == "word"
+    assert style["inactiveColor"] == "#888888FF" and style["fontColor"] == "#FFFF00FF"
+    parsed = SubtitleStyleParams.model_validate(style)
+    assert (parsed.shadow, parsed.highlightScale, parsed.inactiveColor) == (3, 1.2, "#888888FF")
+
+
+def test_the_docs_cinematic_example_maps() -> None:
+    """models/fast-whisper.mdx: ``{preset: "cinematic", fontFamily: "Georgia", fontSize: 42}``."""
+    style = submit(captions_jobs({"preset": "cinematic", "fontFamily": "Georgia", "fontSize": 42},
+                                 words=True)).plan.job("job1").params["style"]
+    assert (style["preset"], style["fontFamily"], style["fontSize"]) == ("cinematic", "Georgia", 42)
+
+
+@pytest.mark.parametrize("field, value", [("shadowDistance", 500), ("shadowDistance", -1), ("shadowDistance", True),
+                                          ("shadowDistance", "2"), ("activeWordScale", 9),
+                                          ("activeWordScale", 0.5), ("activeWordScale", "1.2")])
+def test_hostile_shadow_and_scale_values_are_refused(field: str, value: Any) -> None:
+    error = refusal(captions_jobs({"preset": "story", field: value}, words=True))
+    assert error.issues[0].field == f"executionPlan.jobs[1].params.style.{field}"
+    assert "must be a number within" in error.issues[0].message
+
+
+@pytest.mark.parametrize("style", [{"shadow": 500}, {"highlightScale": 9}, {"shadow": True}, {"highlightScale": 0.9}])
+def test_our_own_style_params_bound_shadow_and_scale(style: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        SubtitleStyleParams.model_validate(style)
 
 
 @pytest.mark.parametrize("field, value", [("marginV", 50), ("padding", 20), ("outlineWidth", 2),
-                                          ("animationStyle", "glow"), ("activeWordScale", 1.2),
-                                          ("alignment", "1"), ("noSuchField", 1)])
+                                          ("animationStyle", "glow"), ("alignment", "1"), ("noSuchField", 1)])
 def test_style_fields_without_a_counterpart_are_refused(field: str, value: Any) -> None:
     error = refusal(captions_jobs({field: value}, words=True))
     assert error.issues[0].field == f"executionPlan.jobs[1].params.style.{field}"

@@ -274,7 +274,7 @@ def refusals(drive_current) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     ("image_no_key", "job1", ("params.provider", "no API key for 'replicate'", "VIDASSETS_REPLICATE_API_KEY")),
     ("speech_no_key", "job1", ("params.provider", "no API key for 'elevenlabs'", "VIDASSETS_ELEVENLABS_API_KEY")),
     ("removeBackground_no_model", "job2", ("params.provider", "removeBackground runs only on a provider model")),
-    ("preset_cinematic", "job1", ("style.preset", "'cinematic'", "cannot be rendered faithfully")),
+    ("style_glow", "job1", ("style.animationStyle", "'glow' is not supported by this server yet")),
 ])
 def test_what_the_server_cannot_do_is_a_clear_422(refusals: dict[str, Any], name: str, job_id: str,
                                                   needles: tuple[str, ...]) -> None:
@@ -345,7 +345,7 @@ RUNS = {  # example -> (duration of the result, whether captions are burned)
     "merge_videos": (1.0 + 2.5 + 1.0, False), "merge_type_override": (2.5, False), "captions_auto": (2.5, True),
     "captions_custom": (2.5, True), "captions_tiktok": (2.5, True), "captions_highlight": (2.5, True),
     "whisper_youtube": (2.5, True), "whisper_pipeline": (1.0 + 2.5, True), "fast_whisper_tiktok": (2.5, True),
-    "fast_whisper_youtube": (2.5, True),
+    "fast_whisper_youtube": (2.5, True), "fast_whisper_cinematic": (2.5, True),
     # merges of images and audio, layers (issue 19)
     "merge_slideshow": (3.0, False), "merge_image_duration": (10.0, False), "merge_music": (1.0, False),
     "merge_volume": (1.0, False), "layers_intro": (2.5, False), "layers_pip": (2.5, False),
@@ -357,7 +357,6 @@ RUNS = {  # example -> (duration of the result, whether captions are burned)
 REFUSED = {  # example -> what the 422 names
     "refused_font_styling": "style.outlineWidth", "refused_background": "style.padding",
     "refused_positioning": "style.marginV", "refused_behaviour": "style.maxCaptionDuration",
-    "refused_cinematic": "style.preset",
 }
 
 
@@ -383,7 +382,7 @@ def test_doc_example_runs(api: httpx.Client, doc_examples: dict[str, Any], sdk_m
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_doc_example_the_server_cannot_do_yet_is_refused(doc_examples: dict[str, Any], name: str) -> None:
     o = doc_examples[name]
-    reason = "cannot be rendered faithfully" if name == "refused_cinematic" else "not supported by this server yet"
+    reason = "not supported by this server yet"
     answer = refused(o, "job1", reason)
     assert any(d["field"].endswith(REFUSED[name]) for d in answer["details"]), (o["doc"], answer)
 

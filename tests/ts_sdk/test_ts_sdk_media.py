@@ -145,6 +145,21 @@ def test_the_main_layer_sets_the_duration(api: httpx.Client, cases: dict[str, An
     assert (info.width, info.height) == (320, 240)  # the first layer's size
 
 
+# -- caption presets -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, centre_y", [("captions_story", H / 2), ("captions_cinematic", H * 0.85)])
+def test_story_and_cinematic_captions_sit_where_their_preset_puts_them(
+        api: httpx.Client, cases: dict[str, Any], speech_video: Path, tmp_path: Path, name: str,
+        centre_y: float) -> None:
+    """story: a box in the middle of the frame; cinematic: light serif text near the bottom."""
+    o = cases[name]
+    assert o["plan"]["jobs"][0]["params"]["style"]["preset"] == name.removeprefix("captions_")
+    done(api, o)
+    x, y, w, h = overlay_box(o, speech_video, tmp_path, t=0.8)
+    assert abs(x + w / 2 - W / 2) <= 24 and abs(y + h / 2 - centre_y) <= H * 0.12, (x, y, w, h)
+
+
 # -- merges of images and audio ----------------------------------------------------------------------------
 
 

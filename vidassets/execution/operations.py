@@ -389,7 +389,8 @@ def _subtitle_style(style: SubtitleStyleParams) -> tuple[str, media.SubtitleStyl
         "outline_color": style.outlineColor, "background": style.backgroundColor, "bold": style.bold,
         "position": style.position, "highlight": style.highlight, "highlight_color": style.highlightColor,
         "animation": style.animation, "max_lines": style.maxLines, "max_words": style.maxWords,
-        "uppercase": style.uppercase,
+        "uppercase": style.uppercase, "shadow": style.shadow, "highlight_scale": style.highlightScale,
+        "inactive_color": style.inactiveColor,
     }
     return style.preset, media.subtitle_style(style.preset, **{k: v for k, v in overrides.items() if v is not None})
 

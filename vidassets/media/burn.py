@@ -18,8 +18,9 @@ the shipped font that can, so rendering never depends on fontconfig's fallback.
 Short-form captions: lines are broken by measured pixel width inside the
 frame's safe area (phone UIs cover the bottom and right of a 9:16 frame), and
 a style may highlight the word being spoken (one event per word, the current
-word recoloured), fill words karaoke-style (``\\k``), or animate each caption
-in (``fade``, ``slide``, ``pop``, ``typewriter``). Only our own override tags
+word recoloured and, with ``highlight_scale``, enlarged), fill words karaoke-style
+(``\\k``), or animate each caption in (``fade``, ``slide``, ``pop``, ``typewriter``);
+a drop shadow (ASS ``Shadow``) may sit below-right of the text. Only our own override tags
 sit between escaped pieces of text, so the escaping above still holds.
 """
 
@@ -34,7 +35,7 @@ from typing import Literal
 from .errors import MediaParamError
 from .files import atomic_output, local_input, scratch_dir
 from .filters import escape_filter_value
-from .fonts import fonts_dir, measure_text, shipped_families, split_runs
+from .fonts import canonical_family, fonts_dir, measure_text, shipped_families, split_runs
 from .graph import FilterGraph, Stream
 from .probe import MediaInfo, probe
 from .profile import EncoderProfile, default_profile
@@ -128,6 +129,12 @@ class SubtitleStyle:
     being spoken (``word``: only it, in ``highlight_color``; ``karaoke``: every word spoken so
     far); ``animation`` brings each caption in. ``max_lines``/``max_words`` bound how much
     text one caption shows; ``uppercase`` shouts it.
+
+    With highlighting, ``highlight_scale`` draws the spoken word larger (1.15 = 15 %, like the
+    TypeScript SDK's ``scale`` animation) and ``inactive_color`` (when given) draws the words not
+    being spoken instead of ``color``. ``shadow`` is a drop shadow offset in px (or, unset,
+    ``shadow_ratio`` of the font size) drawn in ``shadow_color`` below-right of the text.
+    ``font_family`` may name a shipped family or an alias of one (``Courier New``, ``serif``...).
     """
 
     font_family: str = "Noto Sans"
@@ -146,13 +153,18 @@ class SubtitleStyle:
     max_lines: int = 2
     max_words: int | None = None
     uppercase: bool = False
+    shadow: float | None = None
+    shadow_ratio: float = 0.0
+    shadow_color: str = "#00000080"
+    highlight_scale: float = 1.0
+    inactive_color: str | None = None
 
     def __post_init__(self) -> None:
-        parse_colour(self.color)
-        parse_colour(self.outline_color)
-        parse_colour(self.highlight_color)
-        if self.background is not None:
-            parse_colour(self.background)
+        for colour in (self.color, self.outline_color, self.highlight_color, self.shadow_color):
+            parse_colour(colour)
+        for optional in (self.background, self.inactive_color):
+            if optional is not None:
+                parse_colour(optional)
         if self.position not in _ALIGNMENT:
             raise MediaParamError(f"position must be one of {', '.join(_ALIGNMENT)}, got {self.position!r}")
         if self.highlight not in HIGHLIGHTS:
@@ -169,6 +181,12 @@ class SubtitleStyle:
             raise MediaParamError("max_lines must be within 1..4 and max_words within 1..50")
         if not self.font_family.strip() or any(c in self.font_family for c in ",\n\r{}\\"):
             raise MediaParamError(f"invalid font family {self.font_family!r}")
+        if (self.shadow is not None and not 0 <= self.shadow <= 100) or not 0 <= self.shadow_ratio <= 0.5:
+            raise MediaParamError("shadow must be within 0..100 px and shadow_ratio within 0..0.5")
+        if not 1 <= self.highlight_scale <= 2:
+            raise MediaParamError(f"highlight_scale must be within 1..2, got {self.highlight_scale}")
+        # Aliases name the shipped font they draw with, so measuring, glyph fallback and libass agree.
+        object.__setattr__(self, "font_family", canonical_family(self.font_family))
 
     def resolved_font_size(self, width: int, height: int) -> int:
         return self.font_size or max(10, round(min(width, height) * self.relative_size))
@@ -177,6 +195,22 @@ class SubtitleStyle:
         """Outline width (px), or the box padding when the style draws a background box."""
         size = self.resolved_font_size(width, height)
         return max(1, round(size * 0.25)) if self.background is not None else round(size * self.outline_ratio, 1)
+
+    def resolved_shadow(self, width: int, height: int) -> float:
+        """Drop shadow offset (px): ``shadow``, else ``shadow_ratio`` of the font size."""
+        if self.shadow is not None:
+            return self.shadow
+        return round(self.resolved_font_size(width, height) * self.shadow_ratio, 1)
+
+    @property
+    def rest_color(self) -> str:
+        """The colour of words not being spoken: ``inactive_color`` when words are highlighted."""
+        return self.inactive_color if self.inactive_color and self.highlight != "none" else self.color
+
+    @property
+    def active_scale(self) -> float:
+        """How much larger the spoken word is drawn (1 when nothing is highlighted)."""
+        return self.highlight_scale if self.highlight != "none" else 1.0
 
     def margins(self, width: int, height: int) -> SafeArea:
         """The safe area, with ``margin`` (when given) as the vertical margin."""
@@ -203,7 +237,11 @@ def line_box(style: SubtitleStyle, width: int, height: int) -> LineBox:
     family, bold = style.font_family, style.bold
 
     def measure(text: str) -> float:
-        return measure_text(style.shown(text), family, size, bold=bold) * _MEASURE_SLACK
+        width = measure_text(style.shown(text), family, size, bold=bold)
+        if style.active_scale > 1 and text.split():  # room for the widest word when it is spoken (scaled)
+            widest = max(measure_text(style.shown(word), family, size, bold=bold) for word in text.split())
+            width += (style.active_scale - 1) * widest
+        return width * _MEASURE_SLACK
 
     return LineBox(max(size * 1.5, room), measure)
 
@@ -219,6 +257,17 @@ _PRESETS: dict[str, SubtitleStyle] = {
     # Sing-along: words fill in as they are spoken and stay filled.
     "karaoke": SubtitleStyle(bold=True, relative_size=0.06, outline_ratio=0.1, highlight="karaoke",
                              highlight_color="#FFE000", max_lines=2, max_words=8),
+    # The TypeScript SDK's reference presets (synthome presets.ts), sizes there in px of a
+    # 1080-wide 9:16 frame, here as fractions of the short side (52/1080, 40/1080).
+    # story: monospaced, three words in a 75 % black box mid-frame, the spoken word white and
+    # 15 % larger, the others grey (the reference draws its cyan `color` only without highlighting).
+    "story": SubtitleStyle(font_family="Liberation Mono", relative_size=0.048, color="#00FFFF",
+                           background="#000000BF", position="center", highlight="word", highlight_color="#FFFFFF",
+                           inactive_color="#888888", highlight_scale=1.15, max_lines=2, max_words=3),
+    # cinematic: a light grey serif, no outline, a 2 px (at 40 px text) half-black drop shadow, six words.
+    "cinematic": SubtitleStyle(font_family="Liberation Serif", relative_size=0.037, color="#E0E0E0",
+                               outline_ratio=0.0, shadow_ratio=0.05, shadow_color="#0000007F", max_lines=2,
+                               max_words=6),
 }
 #: Other names clients use for the presets above.
 PRESET_ALIASES: dict[str, str] = {
@@ -237,8 +286,8 @@ def preset_name(name: str) -> str:
 
 
 def subtitle_style(preset: str = "default", **overrides: object) -> SubtitleStyle:
-    """A preset (``default``, ``minimal``, ``bold``, ``tiktok``, ``karaoke`` or an alias) with
-    field overrides (``None`` values ignored)."""
+    """A preset (``default``, ``minimal``, ``bold``, ``tiktok``, ``karaoke``, ``story``,
+    ``cinematic`` or an alias) with field overrides (``None`` values ignored)."""
     base = _PRESETS.get(preset_name(preset))
     if base is None:
         raise MediaParamError(f"unknown subtitle style {preset!r}; use one of {', '.join(_PRESETS)}")
@@ -277,7 +326,7 @@ def ass_escape(text: str) -> str:
 
 def ass_text(text: str, style: SubtitleStyle) -> str:
     """Escaped text, with ``{\\fn...}`` around runs the style's (shipped) font cannot draw."""
-    if style.font_family not in shipped_families():
+    if style.font_family not in shipped_families(styling=True):
         return ass_escape(text)
     parts: list[str] = []
     for family, run in split_runs(text, style.font_family):
@@ -339,11 +388,22 @@ def _intro(style: SubtitleStyle, frame: _Frame, duration: float, *, first: bool,
             else f"\\pos({end})"
         fade_out = 0
     if style.animation == "pop" and first:
-        grow, settle = min(90, ms // 2), min(160, ms)
-        tags += f"\\fscx70\\fscy70\\t(0,{grow},\\fscx108\\fscy108)\\t({grow},{settle},\\fscx100\\fscy100)"
+        tags += _pop(ms)
     if style.animation in ("fade", "slide") and (fade_in or fade_out):
         tags += f"\\fad({fade_in},{fade_out})"
     return f"{{{tags}}}" if tags else ""
+
+
+def _scale(value: float) -> str:
+    percent = _num(100 * value)
+    return f"\\fscx{percent}\\fscy{percent}"
+
+
+def _pop(ms: int, scale: float = 1.0) -> str:
+    """The ``pop`` intro: from 70 % through 108 % to full size (times ``scale``) over 160 ms."""
+    grow, settle = min(90, ms // 2), min(160, ms)
+    return (f"\\fscx{_num(70 * scale)}\\fscy{_num(70 * scale)}\\t(0,{grow},{_scale(1.08 * scale)})"
+            f"\\t({grow},{settle},{_scale(scale)})")
 
 
 def _dialogue(start: float, end: float, text: str) -> str:
@@ -370,11 +430,18 @@ def _lines(cue: Cue) -> list[list[tuple[str, int, CueWord]]]:
 
 
 def _word_text(cue: Cue, style: SubtitleStyle, *, current: int | None, hide_after: int | None,
-               fill: bool = False) -> str:
+               fill: bool = False, pop_ms: int | None = None) -> str:
     """The cue's text with word ``current`` (and, with ``fill``, every word before it) in the
     highlight colour and words after ``hide_after`` invisible (still laid out, so nothing moves
-    as they appear)."""
-    base, lit = _tag_colour(style.color), _tag_colour(style.highlight_color)
+    as they appear).
+
+    With a ``highlight_scale``, word ``current`` alone is drawn that much larger and the words
+    after it at full size again; in an event that pops in (``pop_ms``: its length), the scaled
+    word runs the pop scaled and the rest the plain pop, so the whole caption still pops."""
+    base, lit = _tag_colour(style.rest_color), _tag_colour(style.highlight_color)
+    scale = style.active_scale
+    grow = (_pop(pop_ms, scale) if pop_ms is not None else _scale(scale)) if scale != 1 else ""
+    back = (_pop(pop_ms) if pop_ms is not None else _scale(1)) if scale != 1 else ""
     parts: list[str] = []
     hidden = False
     for number, line in enumerate(_lines(cue)):
@@ -387,15 +454,20 @@ def _word_text(cue: Cue, style: SubtitleStyle, *, current: int | None, hide_afte
                 hidden = True
             text = ass_text(style.shown(word.text), style)
             spoken = current is not None and (index == current or (fill and index < current))
-            parts.append(f"{{\\1c{lit}}}{text}{{\\1c{base}}}" if spoken else text)
+            if spoken and index == current and grow:
+                parts.append(f"{{\\1c{lit}{grow}}}{text}{{\\1c{base}{back}}}")
+            else:
+                parts.append(f"{{\\1c{lit}}}{text}{{\\1c{base}}}" if spoken else text)
     return "".join(parts)
 
 
 def _karaoke_text(cue: Cue, style: SubtitleStyle) -> str:
     """One event: ``\\k`` syllables, one per word, each lasting until the next word starts.
     Unspoken words are drawn in the secondary colour (the text colour), spoken ones in the
-    highlight colour; durations are cumulative so rounding never drifts."""
-    parts = [f"{{\\1c{_tag_colour(style.highlight_color)}\\2c{_tag_colour(style.color)}}}"]
+    highlight colour; durations are cumulative so rounding never drifts. With a
+    ``highlight_scale``, each word grows while it is spoken (``\\t`` at its start and end)."""
+    parts = [f"{{\\1c{_tag_colour(style.highlight_color)}\\2c{_tag_colour(style.rest_color)}}}"]
+    scale = style.active_scale
     origin = _cs(cue.start)
     clock = origin
     lead = _cs(cue.words[0].start) - origin
@@ -408,8 +480,14 @@ def _karaoke_text(cue: Cue, style: SubtitleStyle) -> str:
         for sep, index, word in line:
             upto = _cs(cue.words[index + 1].start) if index + 1 < len(cue.words) else _cs(cue.end)
             span = max(0, upto - clock)
+            grow = ""
+            if scale != 1 and span:
+                start_ms, end_ms = 10 * (clock - origin), 10 * (clock + span - origin)
+                # libass evaluates \t in order, so each word restates full size before its own growth
+                grow = (f"{_scale(1)}\\t({start_ms},{start_ms + 1},{_scale(scale)})"
+                        f"\\t({end_ms},{end_ms + 1},{_scale(1)})")
             clock += span
-            parts.append(f"{ass_escape(sep)}{{\\k{span}}}{ass_text(style.shown(word.text), style)}")
+            parts.append(f"{ass_escape(sep)}{{\\k{span}{grow}}}{ass_text(style.shown(word.text), style)}")
     return "".join(parts)
 
 
@@ -440,8 +518,9 @@ def caption_events(cue: Cue, style: SubtitleStyle, width: int, height: int) -> l
     typing = style.animation == "typewriter"
     for n, (start, end, index) in enumerate(spans):
         intro = _intro(style, frame, end - start, first=n == 0, last=n == len(spans) - 1)
+        pop_ms = max(0, round((end - start) * 1000)) if style.animation == "pop" and n == 0 else None
         text = _word_text(cue, style, current=index if lit else None, fill=style.highlight == "karaoke",
-                          hide_after=(index if index is not None else -1) if typing else None)
+                          hide_after=(index if index is not None else -1) if typing else None, pop_ms=pop_ms)
         events.append(_dialogue(start, end, intro + text))
     return events
 
@@ -455,6 +534,7 @@ def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int
     size = style.resolved_font_size(width, height)
     boxed = style.background is not None
     outline = style.resolved_outline(width, height)
+    shadow = style.resolved_shadow(width, height)
     area = style.margins(width, height)
     vertical = area.top if style.position == "top" else area.bottom if style.position == "bottom" else 0
     style_line = ",".join(
@@ -462,10 +542,12 @@ def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int
             "Style: Default",
             style.font_family,
             str(size),
-            ass_colour(style.color),
-            ass_colour(style.color),
+            ass_colour(style.rest_color),
+            ass_colour(style.rest_color),
             ass_colour(style.background if boxed else style.outline_color),  # type: ignore[arg-type]
-            ass_colour(style.background if boxed else "#00000080"),  # type: ignore[arg-type]
+            # BackColour: the box (BorderStyle 3) and the drop shadow; a boxed style's shadow
+            # takes the shadow colour
+            ass_colour(style.background if boxed and not shadow else style.shadow_color),  # type: ignore[arg-type]
             "-1" if style.bold else "0",
             "0",
             "0",
@@ -476,7 +558,7 @@ def build_ass(cues: Sequence[Cue], style: SubtitleStyle, width: int, height: int
             "0",
             "3" if boxed else "1",
             _num(outline),
-            "0",
+            _num(shadow),
             str(_ALIGNMENT[style.position]),
             str(area.left),
             str(area.right),

@@ -4,7 +4,9 @@ The static ffmpeg has no usable fontconfig configuration and a server may have
 no fonts at all, so text rendering must never depend on the host. We ship a
 small OFL/Apache set (see ``fonts/README.md``) that covers Latin, Greek,
 Cyrillic, Arabic, CJK (Chinese, Japanese, Korean) and - in monochrome outlines
-libass can draw - emoji and symbols, and:
+libass can draw - emoji and symbols, plus two styling families (Liberation Mono
+and Liberation Serif, metric-compatible with Courier New and Times New Roman, so
+a style naming those draws and measures as clients expect), and:
 
 * libass gets ``fontsdir=`` plus a generated ``fonts.conf`` (``FONTCONFIG_FILE``)
   listing only this directory, so its glyph fallback finds our fonts and
@@ -36,21 +38,31 @@ FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 
 @dataclass(frozen=True)
 class ShippedFont:
-    """One font file we ship: the family name libass matches on and its file."""
+    """One font file we ship: the family name libass matches on and its file.
+
+    ``fallback`` fonts may draw characters another family lacks; styling-only families
+    (``fallback=False``) are used only when a style names them, so adding one never changes
+    which font draws a character in text styled with another family.
+    """
 
     family: str
     filename: str
     bold: bool = False
+    fallback: bool = True
 
     @property
     def path(self) -> Path:
         return FONTS_DIR / self.filename
 
 
-#: In fallback priority order: the first font covering a character is used for it.
+#: In fallback priority order: the first fallback font covering a character is used for it.
 SHIPPED_FONTS: tuple[ShippedFont, ...] = (
     ShippedFont("Noto Sans", "NotoSans-Regular.ttf"),
     ShippedFont("Noto Sans", "NotoSans-Bold.ttf", bold=True),
+    ShippedFont("Liberation Mono", "LiberationMono-Regular.ttf", fallback=False),
+    ShippedFont("Liberation Mono", "LiberationMono-Bold.ttf", bold=True, fallback=False),
+    ShippedFont("Liberation Serif", "LiberationSerif-Regular.ttf", fallback=False),
+    ShippedFont("Liberation Serif", "LiberationSerif-Bold.ttf", bold=True, fallback=False),
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Regular.ttf"),
     ShippedFont("Noto Sans Arabic", "NotoSansArabic-Bold.ttf", bold=True),
     ShippedFont("WenQuanYi Micro Hei", "wqy-microhei.ttc"),
@@ -59,18 +71,37 @@ SHIPPED_FONTS: tuple[ShippedFont, ...] = (
 
 DEFAULT_FAMILY = "Noto Sans"
 
+#: Family names clients use (lower-cased) -> the shipped family drawn for them. Liberation Mono
+#: and Serif have Courier New's and Times New Roman's advance widths, so lines break where the
+#: client's own renderer would break them.
+FAMILY_ALIASES: dict[str, str] = {
+    "liberation mono": "Liberation Mono", "courier new": "Liberation Mono", "courier": "Liberation Mono",
+    "monospace": "Liberation Mono",
+    "liberation serif": "Liberation Serif", "times new roman": "Liberation Serif", "times": "Liberation Serif",
+    "serif": "Liberation Serif", "georgia": "Liberation Serif",
+}
+
 
 def fonts_dir() -> Path:
     """Directory with the shipped fonts (for ``fontsdir=``)."""
     return FONTS_DIR
 
 
-def shipped_families() -> list[str]:
-    return list(dict.fromkeys(f.family for f in SHIPPED_FONTS))
+def shipped_families(*, styling: bool = False) -> list[str]:
+    """Shipped family names in fallback order: the families that may draw any text, plus (with
+    ``styling``) those drawn only when a style names them."""
+    return list(dict.fromkeys(f.family for f in SHIPPED_FONTS if f.fallback or styling))
+
+
+def canonical_family(family: str) -> str:
+    """The shipped family a style's ``family`` names (``Courier New`` -> ``Liberation Mono``);
+    any other name unchanged (libass then falls back through our fontconfig)."""
+    return FAMILY_ALIASES.get(" ".join(family.split()).lower(), family)
 
 
 def font_file(family: str = DEFAULT_FAMILY, *, bold: bool = False) -> Path:
-    """The file of a shipped family (regular when no bold cut exists)."""
+    """The file of a shipped family or an alias of one (regular when no bold cut exists)."""
+    family = canonical_family(family)
     regular = None
     for font in SHIPPED_FONTS:
         if font.family.lower() != family.lower():
@@ -231,7 +262,8 @@ def measure_text(text: str, family: str = DEFAULT_FAMILY, size: float = 1.0, *, 
     callers keep a little slack. A family we do not ship is measured as the default family,
     which is what libass falls back to with our fontconfig.
     """
-    primary = family if family in shipped_families() else DEFAULT_FAMILY
+    primary = canonical_family(family)
+    primary = primary if primary in shipped_families(styling=True) else DEFAULT_FAMILY
     total = 0.0
     for run_family, run in split_runs(text, primary):
         total += metrics(font_file(run_family, bold=bold)).width(run)
@@ -265,7 +297,7 @@ def font_for_char(ch: str, primary: str = DEFAULT_FAMILY) -> str | None:
     except KeyError:
         pass
     for font in SHIPPED_FONTS:
-        if not font.bold and code in coverage(font.path):
+        if font.fallback and not font.bold and code in coverage(font.path):
             return font.family
     return None
 

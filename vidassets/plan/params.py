@@ -435,11 +435,13 @@ def _coerce_highlight(value: Any) -> Any:
 
 
 class SubtitleStyleParams(BaseModel):
-    """How captions look: a preset plus overrides. Every number is bounded (font size in px of
-    the frame, lines and words per caption); colours are ``#RRGGBB[AA]`` or a name."""
+    """How captions look: a preset plus overrides. Every number is bounded (font size and shadow
+    in px of the frame, the spoken word's scale, lines and words per caption); colours are
+    ``#RRGGBB[AA]`` or a name. ``highlightScale`` and ``inactiveColor`` apply to highlighted
+    captions (the spoken word drawn larger; the other words in that colour)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    preset: Annotated[Literal["default", "minimal", "bold", "tiktok", "karaoke"],
+    preset: Annotated[Literal["default", "minimal", "bold", "tiktok", "karaoke", "story", "cinematic"],
                       BeforeValidator(_canonical_preset)] = "default"
     fontFamily: str | None = Field(default=None, max_length=128, pattern=r"^[\w .,'-]+$")
     fontSize: int | None = Field(default=None, ge=8, le=200)
@@ -458,6 +460,12 @@ class SubtitleStyleParams(BaseModel):
     maxWords: int | None = Field(default=None, ge=1, le=50,
                                  validation_alias=AliasChoices("maxWords", "wordsPerCaption", "maxWordsPerCaption"))
     uppercase: bool | None = None
+    shadow: float | None = Field(default=None, ge=0, le=20, strict=True,
+                                 validation_alias=AliasChoices("shadow", "shadowDistance"))
+    highlightScale: float | None = Field(default=None, ge=1, le=2, strict=True,
+                                         validation_alias=AliasChoices("highlightScale", "activeWordScale"))
+    inactiveColor: Colour | None = Field(
+        default=None, validation_alias=AliasChoices("inactiveColor", "inactiveWordColor", "inactiveColour"))
 
 
 _STYLE_KEYS = ("fontFamily", "fontSize", "fontColor", "color", "colour", "outlineColor",

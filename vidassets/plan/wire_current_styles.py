@@ -3,11 +3,12 @@
 The SDK names five presets (``tiktok youtube story minimal cinematic``) and an object of ASS-like
 fields. Each preset maps onto our renderer's styles (:mod:`vidassets.media.burn`) with the
 values the reference backend gives it (synthome ``apps/ffmpeg/captions/styles/presets.ts``):
-how many words a caption shows, its box, its colours, whether the spoken word is lit. Two
-presets need what our renderer cannot draw (``story``: a monospaced font and per-word scaling;
-``cinematic``: a serif font and a drop shadow), and some fields have no counterpart (margins,
-padding, outline width...): those are refused with the field named, never approximated
-silently. The reference backend's default when no style is given is ``tiktok``.
+how many words a caption shows, its box, its colours, whether the spoken word is lit, how much
+larger it is drawn, its font (``story``: Courier New, drawn with the metric-compatible Liberation
+Mono we ship; ``cinematic``: Times New Roman as Liberation Serif, with a drop shadow). Some fields
+have no counterpart (margins, padding, outline width, the ``glow`` animation...): those are
+refused with the field named, never approximated silently. The reference backend's default when
+no style is given is ``tiktok``.
 """
 
 from __future__ import annotations
@@ -24,17 +25,23 @@ PRESETS: dict[str, dict[str, Any]] = {
     "youtube": {"preset": "default", "backgroundColor": "#00000080", "maxWords": 5, "highlight": "none"},
     # light grey, thin outline, four words
     "minimal": {"preset": "minimal", "fontColor": "#DDDDDD", "maxWords": 4, "highlight": "none"},
+    # monospaced, three words in a dark box mid-frame; the spoken word white and 15 % larger, the
+    # rest grey (all in our ``story`` preset)
+    "story": {"preset": "story", "maxWords": 3},
+    # a light grey serif with a drop shadow and no outline, six words, nothing lit
+    "cinematic": {"preset": "cinematic", "maxWords": 6, "highlight": "none"},
 }
-UNRENDERABLE_PRESETS: dict[str, str] = {
-    "story": "it needs a monospaced font and per-word scaling",
-    "cinematic": "it needs a serif font and a drop shadow",
-}
+#: Presets named by the SDK that this server cannot draw faithfully, with why (none left).
+UNRENDERABLE_PRESETS: dict[str, str] = {}
 # SDK field -> our SubtitleStyleParams field, values taken as they are (checked by our model)
 _SAME = {"fontFamily": "fontFamily", "fontSize": "fontSize", "outlineColor": "outlineColor",
-         "backgroundColor": "backgroundColor", "wordsPerCaption": "maxWords", "activeWordColor": "highlightColor"}
+         "backgroundColor": "backgroundColor", "wordsPerCaption": "maxWords", "activeWordColor": "highlightColor",
+         "inactiveWordColor": "inactiveColor"}
 _COLOURS = ("color", "outlineColor", "backgroundColor", "activeWordColor", "inactiveWordColor")
-_UNSUPPORTED = ("outlineWidth", "padding", "borderRadius", "shadowDistance", "marginV", "marginL", "marginR",
+_UNSUPPORTED = ("outlineWidth", "padding", "borderRadius", "marginV", "marginL", "marginR",
                 "maxCaptionDuration", "maxCaptionChars")
+MAX_SHADOW_PX = 20
+MAX_WORD_SCALE = 2.0
 _ASS_COLOUR = re.compile(r"^&H([0-9A-Fa-f]{2})?([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})([0-9A-Fa-f]{2})&?$")
 _POSITIONS = {"bottom": "bottom", "top": "top", "center": "center", "middle": "center"}
 
@@ -72,21 +79,17 @@ def map_style(style: Any) -> tuple[dict[str, Any] | str, list[tuple[str, str]]]:
     for key in sorted(style, key=lambda k: k == "borderStyle"):  # borderStyle is checked against the rest
         if key == "preset":
             continue
-        problem = _map_field(key, colours.get(key, style[key]), out, colours)
+        problem = _map_field(key, colours.get(key, style[key]), out)
         if problem:
             problems.append((key, problem))
     return out, problems
 
 
-def _map_field(key: str, value: Any, out: dict[str, Any], colours: Mapping[str, Any]) -> str | None:
+def _map_field(key: str, value: Any, out: dict[str, Any]) -> str | None:
     """Put one SDK style field into ``out``; the reason it cannot be, or None."""
     if key in _SAME:
         out[_SAME[key]] = value
     elif key == "color":
-        out["fontColor"] = value
-    elif key == "inactiveWordColor":
-        if "color" in colours and colours["color"] != value:
-            return "differs from color; this server draws words that are not spoken in one colour"
         out["fontColor"] = value
     elif key == "fontWeight":
         return _font_weight(value, out)
@@ -99,8 +102,9 @@ def _map_field(key: str, value: Any, out: dict[str, Any], colours: Mapping[str, 
     elif key == "animationStyle":
         return _animation(value, out)
     elif key == "activeWordScale":
-        if value != 1:
-            return "scaling the spoken word is not supported by this server yet"
+        return _bounded(value, 1.0, MAX_WORD_SCALE, "highlightScale", out)
+    elif key == "shadowDistance":
+        return _bounded(value, 0.0, MAX_SHADOW_PX, "shadow", out, unit=" px")
     elif key == "borderStyle":
         return _border_style(value, out)
     elif key in _UNSUPPORTED:
@@ -134,13 +138,23 @@ def _alignment(value: Any, out: dict[str, Any]) -> str | None:
     return None
 
 
+def _bounded(value: Any, low: float, high: float, field: str, out: dict[str, Any], unit: str = "") -> str | None:
+    """A plain number within ``low..high`` as ``out[field]``; anything else is the reason it is not."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        return f"must be a number within {low:g}..{high:g}{unit}"
+    out[field] = float(value)
+    return None
+
+
 def _animation(value: Any, out: dict[str, Any]) -> str | None:
+    """How the spoken word is marked. The reference draws ``scale`` as ``color`` plus
+    ``activeWordScale`` (which sets how much larger), so both light the word here."""
     if value == "none":
         out["highlight"] = "none"
-    elif value == "color":
+    elif value in ("color", "scale"):
         out["highlight"] = "word"
-    elif value in ("scale", "glow"):
-        return f"animationStyle {value!r} is not supported by this server yet ('none' and 'color' are)"
+    elif value == "glow":
+        return "animationStyle 'glow' is not supported by this server yet ('none', 'color' and 'scale' are)"
     else:
         return "must be one of none, color, scale, glow"
     return None

@@ -130,7 +130,7 @@ const examples: [string, string, () => any][] = [
     "operations/captions.mdx: Caption Behavior",
     () => compose(captions({ video: speech, model: fastWhisper(), style: { wordsPerCaption: 5, maxCaptionDuration: 3, maxCaptionChars: 40 } })),
   ],
-  ["refused_cinematic", "models/fast-whisper.mdx: Cinematic", () => compose(captions({ video: speech, model: fastWhisper(), style: { preset: "cinematic", fontFamily: "Georgia", fontSize: 42 } }))],
+  ["fast_whisper_cinematic", "models/fast-whisper.mdx: Cinematic", () => compose(captions({ video: speech, model: fastWhisper(), style: { preset: "cinematic", fontFamily: "Georgia", fontSize: 42 } }))],
 ];
 
 const outcomes = await runAll(examples.map(([name, , make]) => [name, () => run(name, make())]));

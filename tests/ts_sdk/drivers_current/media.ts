@@ -11,13 +11,19 @@
  */
 import { ARGS, emit, run, runAll, sdk } from "./harness.js";
 
-const { compose, merge, layers, generateImage, generateAudio, generateVideo, removeBackgroundWithModel } = sdk;
+const { compose, merge, layers, captions, generateImage, generateAudio, generateVideo, removeBackgroundWithModel } = sdk;
 const { imageModel, audioModel, videoModel } = sdk;
 const keys = ARGS.vendorKeys;
 const speech = ARGS.speechVideoEnUrl;
 const nano = () => imageModel("google/nano-banana", { provider: "replicate", apiKey: keys.replicate });
 const eleven = () => audioModel("elevenlabs/turbo-v2.5", { provider: "elevenlabs", apiKey: keys.elevenlabs });
 const picture = (prompt: string) => generateImage({ model: nano(), prompt, aspectRatio: "1:1", outputFormat: "png" });
+const WORDS = [
+  { word: "Once", start: 0.1, end: 0.6 },
+  { word: "upon", start: 0.6, end: 1.1 },
+  { word: "a", start: 1.1, end: 1.3 },
+  { word: "time", start: 1.3, end: 2.0 },
+];
 const voice = (text: string) => generateAudio({ model: eleven(), text, voiceId: ARGS.voiceId });
 
 emit(
@@ -60,6 +66,9 @@ emit(
       () => run("layers_duration_size", compose(layers([{ media: ARGS.photoUrl }, { media: ARGS.logoUrl, placement: "center" }], { duration: 2, width: 480, height: 270 }))),
     ],
     ["layers_main", () => run("layers_main", compose(layers([{ media: ARGS.photoUrl }, { media: ARGS.clipUrl, placement: "w-1/2 center", main: true }])))],
+    // -- the caption presets that need their own fonts, scale and shadow ---------------------------
+    ["captions_story", () => run("captions_story", compose(captions({ video: speech, captions: WORDS, style: { preset: "story" } })))],
+    ["captions_cinematic", () => run("captions_cinematic", compose(captions({ video: speech, captions: WORDS, style: { preset: "cinematic" } })))],
     // -- merges of images and audio ---------------------------------------------------------------
     ["merge_slideshow", () => run("merge_slideshow", compose(merge([ARGS.photoUrl, ARGS.photoUrl, ARGS.logoUrl])))],
     ["merge_image_durations", () => run("merge_image_durations", compose(merge([{ url: ARGS.photoUrl, duration: 2 }, { url: ARGS.logoUrl, duration: 1 }])))],

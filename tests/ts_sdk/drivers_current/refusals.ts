@@ -1,7 +1,7 @@
 /**
  * What today's SDK can express but this server refuses at submit, each a clear 422 naming the job:
  * vendor-only operations with no key for their vendor (neither on the server nor in the request),
- * removeBackground() with no model, and the caption preset that cannot be drawn faithfully.
+ * removeBackground() with no model, and a caption animation the renderer has no counterpart for.
  */
 import { ARGS, clip, emit, run, runAll, sdk } from "./harness.js";
 
@@ -16,6 +16,6 @@ emit(
       () => run("speech_no_key", compose(generateAudio({ model: audioModel("elevenlabs/turbo-v2.5", "elevenlabs"), text: "hello", voiceId: "21m00Tcm4TlvDq8ikWAM" }))),
     ],
     ["removeBackground_no_model", () => run("removeBackground_no_model", compose(clip("green screen me"), removeBackground()))],
-    ["preset_cinematic", () => run("preset_cinematic", compose(captions({ video: ARGS.clipUrl, captions: words, style: { preset: "cinematic" } })))],
+    ["style_glow", () => run("style_glow", compose(captions({ video: ARGS.clipUrl, captions: words, style: { animationStyle: "glow" } })))],
   ]),
 );
