@@ -101,6 +101,14 @@ def merge(**params: Any) -> dict[str, Any]:
     return plan(gen("a"), gen("b"), job("m", "merge", params, ["a", "b"]))
 
 
+IMAGE_MODEL = {"provider": "replicate", "model": "google/nano-banana", "prompt": "a cat"}
+
+
+def layer(layers: list[dict[str, Any]], **params: Any) -> dict[str, Any]:
+    """A layer job (our format) over a served clip unless ``layers`` says otherwise."""
+    return job("L", "layer", {"layers": layers, **params})
+
+
 def raw_json(text: str) -> bytes:
     return text.encode()
 
@@ -122,6 +130,12 @@ def _url_plans() -> dict[str, tuple[Any, str]]:
         "lipSync.audioUrl": (lambda u: lipsync(audioUrl=u), "invalid_plan"),
         "addSubtitles.url": (lambda u: plan(job("s", "addSubtitles", {"url": u, "text": "hi"})), "invalid_plan"),
         "addSubtitles.subtitlesUrl": (lambda u: subs(subtitlesUrl=u), "invalid_plan"),
+        "layer.clips.url": (lambda u: plan(layer([{"clips": [{"url": u}]}])), "invalid_plan"),
+        "merge.audio.url": (lambda u: plan(gen("a"), job("m", "merge", {"audio": [{"url": u}]}, ["a"])), "invalid_plan"),
+        "generateImage.image": (lambda u: plan(job("i", "generateImage", {**IMAGE_MODEL, "image": [u]}),
+                                                providerApiKeys={"replicate": "r8_x"}), "invalid_plan"),
+        "removeBackground.url": (lambda u: plan(job("b", "removeBackground", {"provider": "replicate", "url": u}),
+                                                providerApiKeys={"replicate": "r8_x"}), "invalid_plan"),
         "webhook.url": (lambda u: plan(gen(), webhook={"url": u, "secret": "s"}), "validation_error"),
         "webhookUrl": (lambda u: plan(gen(), webhookUrl=u), "validation_error"),
         "options.webhookUrl": (lambda u: documented(gen(), webhookUrl=u), "validation_error"),
@@ -689,7 +703,50 @@ def _corpus() -> list[Case]:
         add(Case(f"rerender since {since}", frozenset({202, 422}), path="/api/rerender",
                  body={"kinds": ["subtitled"], "since": since, "dryRun": True}))
 
+    _media_operation_cases(add)
     return cases
+
+
+def _media_operation_cases(add: Any) -> None:
+    """Today's SDK's operations: placements and keys that could reach a filter graph, sizes, counts."""
+    clip = [{"clips": [{"url": "https://media.example.com/clip.mp4"}]}]
+    for label, placement in (("an expression", {"width": "iw/2"}), ("a filter chain", "w-1/4;drawtext=text=x"),
+                             ("a huge width", {"width": "99999"}), ("a negative x", {"position": {"x": "-5"}}),
+                             ("NaN", {"width": "NaN"}), ("a list", ["pip"]), ("w-0/4", "w-0/4"),
+                             ("an unknown word", "bottom-rightt")):
+        add(Case(f"layer placement {label}", S_422, body=plan(layer([*clip, {**clip[0], "placement": placement}])),
+                 code="invalid_plan"))
+    for label, colour in (("a filter", "00ff00:similarity=1"), ("a name", "purple"), ("7 digits", "00ff000")):
+        add(Case(f"layer chromaKeyColor {label}", S_422,
+                 body=plan(layer([*clip, {**clip[0], "chromaKey": True, "chromaKeyColor": colour}])), code="invalid_plan"))
+    add(Case("layer similarity 5", S_422, body=plan(layer([*clip, {**clip[0], "similarity": 5}])), code="invalid_plan"))
+    add(Case("layer with 17 layers", S_422, body=plan(layer(clip * 17)), code="invalid_plan"))
+    add(Case("layer with 33 media", S_422, body=plan(layer([{"clips": clip[0]["clips"] * 33}])), code="invalid_plan"))
+    add(Case("layer outputWidth 5000", S_422, body=plan(layer(clip, outputWidth=5000)), code="invalid_plan"))
+    add(Case("layer two main layers", S_422, body=plan(layer([{**clip[0], "main": True}] * 2)), code="invalid_plan"))
+    add(Case("layer clip with url and input", S_422,
+             body=plan(gen("a"), job("L", "layer", {"layers": [{"clips": [{"url": AUDIO, "input": "a"}]}]}, ["a"])),
+             code="invalid_plan"))
+    add(Case("layer of a plain URL", S_202, body=plan(layer(clip))))
+    add(Case("merge track volume 3", S_422, body=plan(gen("a"), job("m", "merge", {"audio": [{"url": AUDIO, "volume": 3}]},
+                                                                       ["a"])), code="invalid_plan"))
+    add(Case("merge track offset -1", S_422, body=plan(gen("a"), job("m", "merge", {"audio": [{"url": AUDIO, "offset": -1}]},
+                                                                         ["a"])), code="invalid_plan"))
+    add(Case("merge clips miscounted", S_422, body=plan(gen("a"), job("m", "merge", {"clips": [{}, {}]}, ["a"])),
+             code="invalid_plan"))
+    add(Case("merge of a speech job as a picture", S_422,
+             body=plan(job("s", "generateAudio", {"provider": "replicate", "text": "hi"}), job("m", "merge", {}, ["s"]),
+                       providerApiKeys={"replicate": "r8_x"}), code="invalid_plan"))
+    add(Case("generateImage without a provider", S_422, body=plan(job("i", "generateImage", {"prompt": "x"})),
+             code="invalid_plan"))
+    add(Case("generateImage on an unknown provider", S_422,
+             body=plan(job("i", "generateImage", {"provider": "evil", "prompt": "x"})), code="invalid_plan"))
+    add(Case("generateAudio text of 20,001 chars", S_422,
+             body=plan(job("s", "generateAudio", {"provider": "elevenlabs", "text": "t" * 20_001}),
+                       providerApiKeys={"elevenlabs": "k"}), code="invalid_plan"))
+    add(Case("generateAudio with no text", S_422, body=plan(job("s", "generateAudio", {"provider": "hume"}),
+                                                            providerApiKeys={"hume": "k"}), code="invalid_plan"))
+    add(Case("generate on elevenlabs", S_422, body=plan(gen(provider="elevenlabs")), code="invalid_plan"))
 
 
 CASES: list[Case] = _corpus()

@@ -100,6 +100,15 @@ def _stored_jobs(settings: Settings, eid: str) -> set[str]:
     return {p.relative_to(root).parts[0] for p in root.rglob("*") if p.is_file()}
 
 
+def _layer_over_g(url: str) -> dict[str, Any]:
+    return {"id": "L", "type": "layer", "dependsOn": ["g"], "params": {"layers": [
+        {"clips": [{"input": "g"}]}, {"clips": [{"url": url}], "placement": "pip"}]}}
+
+
+def _music_under_g(url: str) -> dict[str, Any]:
+    return {"id": "m", "type": "merge", "dependsOn": ["g"], "params": {"audio": [{"url": url}]}}
+
+
 BAD_INPUTS = [
     # (name, jobs builder(base url), failing job, expected code)
     ("text file as a clip", lambda u: [{"id": "imp", "type": "generate", "params": {"url": f"{u}/hostile-text.mp4"}}],
@@ -124,6 +133,11 @@ BAD_INPUTS = [
     ("PNG as a subtitle file", lambda u: [GEN, {"id": "s", "type": "addSubtitles",
                                                 "params": {"subtitlesUrl": f"{u}/hostile-png.srt"}, "dependsOn": ["g"]}],
      "s", "invalid_params"),
+    ("text file as a layer", lambda u: [GEN, _layer_over_g(f"{u}/hostile-text.mp4")], "L", "invalid_media"),
+    ("truncated mp4 as a layer", lambda u: [GEN, _layer_over_g(f"{u}/hostile-half.mp4")], "L", "invalid_media"),
+    ("404 layer media", lambda u: [GEN, _layer_over_g(f"{u}/hostile-missing.png")], "L", "fetch_rejected"),
+    ("text file as music", lambda u: [GEN, _music_under_g(f"{u}/hostile-text.mp4")], "m", "invalid_media"),
+    ("silent video as music", lambda u: [GEN, _music_under_g(f"{u}/hostile-whole.mp4")], "m", "invalid_media"),
 ]
 
 
