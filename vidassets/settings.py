@@ -170,8 +170,9 @@ class Settings(BaseSettings):
     # Scheduled re-render of stale outputs (off by default): cron, kinds, window of executions.
     rerender_schedule_enabled: bool = False
     rerender_cron: str = "0 3 * * *"
+    # Our own renders (a stale vendor output is not paid for again unless asked for by name).
     rerender_kinds: list[str] = Field(default_factory=lambda: ["generated_clips", "merged_cut", "reframed",
-                                                               "lipsynced", "subtitled"])
+                                                               "lipsynced", "subtitled", "layered"])
     rerender_window: str = "7d"
 
     # Bounded partitions (docs/DEPLOYMENT.md, "Retention of partitions"): Dagster keeps a partition

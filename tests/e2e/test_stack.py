@@ -104,15 +104,22 @@ def test_sample_plan_over_http_gives_a_playable_vertical_video(stack: Stack, api
     assert abs(info.duration - (1.5 + 1.5 - 0.25)) <= 0.1
     assert status["result"]["aspectRatio"] == "9:16"
 
-    # The five assets carry this execution's partition and metadata in Dagster.
+    # The five assets carry this execution's partition and metadata in Dagster. The API says
+    # "landed" once every artefact is stored; the run records its last materialisations (delivered
+    # comes after the kinds it is made of) a moment later, so wait for them.
     partition = f'"{eid}"'
-    data = graphql(stack, """
-      query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
-        assetKey { path }
-        assetMaterializations(partitions: [""" + partition + """]) { partition runId metadataEntries { label } }
-      } }""", {"keys": [{"path": [k]} for k in
-                               ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]]})
-    nodes = {n["assetKey"]["path"][0]: n for n in data["assetNodes"]}
+    deadline = time.monotonic() + 60
+    while True:
+        data = graphql(stack, """
+          query($keys: [AssetKeyInput!]) { assetNodes(assetKeys: $keys) {
+            assetKey { path }
+            assetMaterializations(partitions: [""" + partition + """]) { partition runId metadataEntries { label } }
+          } }""", {"keys": [{"path": [k]} for k in
+                                   ["generated_clips", "merged_cut", "reframed", "lipsynced", "subtitled", "delivered"]]})
+        nodes = {n["assetKey"]["path"][0]: n for n in data["assetNodes"]}
+        if all(n["assetMaterializations"] for n in nodes.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert len(nodes) == 6
     for key, node in nodes.items():
         mats = node["assetMaterializations"]
