@@ -319,7 +319,7 @@ def test_execute_from_plan_with_a_base(api: httpx.Client, executions: dict[str, 
 
 def test_webhook_is_delivered_and_signed(drive_current, receiver: Receiver, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     executions = drive_current("webhook.ts", receiverUrl=receiver.url, secret=WEBHOOK_SECRET)
-    for name in ("signed", "unsigned"):
+    for name in ("signed", "unsigned", "per_job"):
         o = executions[name]
         assert o["id"] and o["status"] == "pending" and o["progress"] == [], o  # no polling with a webhook
         assert o["request"]["options"]["webhook"]["url"] == receiver.url
@@ -337,6 +337,17 @@ def test_webhook_is_delivered_and_signed(drive_current, receiver: Receiver, tmp_
     assert payload["status"] == "completed"
     assert_duration(probe_url(payload["rootUrl"], tmp_path / "hooked.mp4"), 1.0)
     assert "x-webhook-signature" not in got["unsigned"][0]
+    # sendJobWebhook: the job's own body (the reference backend's JobWebhookPayload), signed alike
+    per_job = executions["per_job"]["id"]
+    while time.monotonic() < deadline and not any(json.loads(b).get("jobId") == "job1"
+                                                  and json.loads(b)["executionId"] == per_job for _, b in receiver.received):
+        time.sleep(0.5)
+    (headers, body), = [(h, b) for h, b in receiver.received
+                        if json.loads(b)["executionId"] == per_job and json.loads(b).get("jobId") == "job1"]
+    assert headers["x-webhook-signature"] == hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    job_event = json.loads(body)
+    assert (job_event["status"], job_event["operation"], job_event["error"]) == ("completed", "generate", None)
+    assert_duration(probe_url(job_event["result"]["url"], tmp_path / "job.mp4"), 1.0)
 
 
 # -- the SDK docs' examples -------------------------------------------------------------------------

@@ -62,3 +62,30 @@ def test_cancellation_reads_failed_for_the_sdk_format_only(services) -> None:  #
         payload = build_payload(services.repo.get(eid), services, "execution.cancelled")
         assert (payload["status"], payload["errorCode"], payload["type"]) == (status, code, "execution.cancelled")
         assert "cancelled" in payload["error"]
+
+
+def test_a_job_that_asks_for_its_own_webhook_gets_the_reference_payload(services) -> None:  # type: ignore[no-untyped-def]
+    """``sendJobWebhook: true`` (today's SDK): when that job ends, the execution's URL gets
+    ``{executionId, jobId, operation, status, result, error, completedAt}``; other jobs send none."""
+    import json
+
+    from vidassets.execution.executor import PlanExecutor
+    from vidassets.execution.operations import OperationRunner
+    from vidassets.providers import default_registry
+
+    executor = PlanExecutor(services, OperationRunner(services, default_registry()), max_workers=2)
+
+    body = sdk_body()
+    body["jobs"][0]["params"] |= {"sendJobWebhook": True, "resolution": "160x90", "duration": 1}
+    eid = submit(services, body)
+    _, outcome = executor.run_to_end(eid, "run-1")
+    assert executor.finalize(eid, outcome) == "completed"
+    rows = services.webhooks.for_execution(eid)
+    events = {row.event: json.loads(row.payload) for row, _attempts in rows}
+    assert set(events) == {"job.completed", "execution.completed"}, set(events)
+    job = events["job.completed"]
+    assert set(job) == {"executionId", "jobId", "operation", "status", "result", "error", "completedAt"}
+    assert (job["executionId"], job["jobId"], job["operation"], job["status"]) == (eid, "job1", "generate", "completed")
+    assert job["result"]["url"] and job["result"]["type"] == "video" and job["result"]["duration"] == 1.0
+    assert job["error"] is None and job["completedAt"].endswith("Z")
+    assert all(row.url == HOOK["url"] for row, _ in rows)

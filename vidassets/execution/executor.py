@@ -42,7 +42,7 @@ from vidassets.providers.ledger import cancel_in_flight
 from vidassets.render.compiler import Recipe, compile_plan
 from vidassets.services import Services
 from vidassets.storage.models import ExecutionJobRow, ExecutionRow
-from vidassets.webhooks.events import enqueue_event
+from vidassets.webhooks.events import enqueue_event, enqueue_job_event
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,8 @@ class PlanExecutor:
                             plan.results[jid] = outcome
                             scheduler.finished(jid)
                             ran.append(jid)
+                        if plan.jobs[jid].params.get("sendJobWebhook") is True:
+                            enqueue_job_event(self.services, execution_id, jid)
                     if not landed and plan.landing(scheduler.done, scheduler.finished_all, run.cancel.is_set()):
                         landed = self._land(execution_id, plan)
                     yield from report()

@@ -79,7 +79,8 @@ class GenerateRequest:
             prompt=params.prompt, duration=params.duration, aspect_ratio=params.aspectRatio,
             resolution=params.resolution, fps=params.fps, seed=params.seed, model=params.model,
             negative_prompt=params.negativePrompt, start_image=params.startImage, end_image=params.endImage,
-            camera_motion=params.cameraMotion, extra=dict(params.model_extra or {}),
+            camera_motion=params.cameraMotion,
+            extra={k: v for k, v in (params.model_extra or {}).items() if k not in _NOT_VALUES - {"image", "images"}},
             input=dict(getattr(params, "input", None) or {}),
         )
 

@@ -1,5 +1,9 @@
 """What a webhook says: the payload of an execution event, fixed when it is enqueued.
 
+Per-job webhooks (today's SDK's ``sendJobWebhook: true`` on a job) go to the execution's URL too,
+signed alike, with the reference backend's ``JobWebhookPayload``: ``{executionId, jobId,
+operation, status, result, error, completedAt}`` (:func:`enqueue_job_event`).
+
 One body serves both readers. SPEC.md's fields (``executionId, status, outputs, rootUrl, error?,
 createdAt, completedAt``, plus ``type``) are always there; so is the shape the TypeScript SDK's
 docs (EXECUTION.md, COMPOSABLE.md) promise its users — ``{executionId, status, video: {url,
@@ -75,3 +79,37 @@ def enqueue_event(services: Services, execution_id: str, event: str | None = Non
     delivery = services.webhooks.enqueue(
         execution_id=execution_id, event=event, url=row.webhook_url, payload=body)
     return delivery.id
+
+
+JOB_EVENTS = {"completed": "job.completed", "failed": "job.failed"}
+
+
+def job_payload(row: ExecutionRow, job_id: str, services: Services) -> dict[str, Any] | None:
+    """The reference backend's per-job payload for a job that ended, or None while it runs."""
+    job = next((j for j in row.jobs if j.job_id == job_id), None)
+    if job is None or job.status not in JOB_EVENTS:
+        return None
+    result = None
+    if job.status == "completed" and job.result and job.result.get("key"):
+        facts = job.result
+        result = {"url": services.store.url_for(facts["key"], expires_s=WEBHOOK_URL_TTL_S),
+                  "type": facts.get("mediaType", "video"), "duration": facts.get("duration"),
+                  "width": facts.get("width"), "height": facts.get("height"), "size": facts.get("size"),
+                  "provider": facts.get("provider"), "model": facts.get("model")}
+    return {"executionId": row.id, "jobId": job.job_id, "operation": job.operation, "status": job.status,
+            "result": result, "error": job.error if job.status == "failed" else None,
+            "completedAt": _iso(job.completed_at)}
+
+
+def enqueue_job_event(services: Services, execution_id: str, job_id: str) -> str | None:
+    """A job that asked for its own webhook (``params.sendJobWebhook``) ended: tell the execution's URL."""
+    row = services.repo.get(execution_id)
+    job = next((j for j in row.jobs if j.job_id == job_id), None) if row is not None else None
+    if row is None or job is None or not row.webhook_url or (job.params or {}).get("sendJobWebhook") is not True:
+        return None
+    payload = job_payload(row, job_id, services)
+    if payload is None:
+        return None
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return services.webhooks.enqueue(execution_id=execution_id, event=JOB_EVENTS[job.status], url=row.webhook_url,
+                                     payload=body).id
