@@ -233,3 +233,12 @@ def test_a_value_the_catalogued_model_cannot_take_is_refused_before_it_is_paid(j
     assert error.issues[0].field == f"executionPlan.jobs[0].params.{field}" and needle in str(error)
     fine = {**job, "params": {k: v for k, v in job["params"].items() if k != field}}
     assert submit([{"id": "j", **fine}], **KEYS).plan.job("j").operation.provider_only
+
+
+def test_remove_background_without_a_model_uses_replicates_matting_when_a_key_is_at_hand() -> None:
+    """The older ``compose(generateVideo(...), removeBackground({outputType}))`` names no model."""
+    jobs = [gen("job1"), {"id": "job2", "type": "removeBackground", "dependsOn": ["job1"],
+                          "params": {"outputType": "alpha-mask"}}]
+    job = submit(jobs, **KEYS).plan.job("job2")
+    assert job.params["provider"] == "replicate" and job.params["model"] == "arielreplicate/robust_video_matting"
+    assert job.params["outputType"] == "alpha-mask" and job.depends_on == ("job1",)

@@ -15,7 +15,7 @@ fetches itself, so a PNG logo keeps its transparency.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class MediaJobs:
 
     jobs_in: list[JobIn]
     index: dict[str, int]
+    key_providers: Collection[str]
 
     # provided by the translator
     def _issue(self, path: str, job: JobIn, message: str) -> None: ...  # pragma: no cover
@@ -117,6 +118,10 @@ class MediaJobs:
         if len(deps) > 1 or (deps and (params.get("url") or params.get("input_video"))):
             self._issue(f"{where}.dependsOn", job, "background removal takes one video: an input job or a URL")
             return
+        if params.get("provider") is None and "replicate" in self.key_providers:
+            # the older removeBackground({outputType}) names no model: Replicate's matting model,
+            # when a key for it is at hand (without one the plan check says what to configure)
+            params["provider"] = "replicate"
         self._emit(job.id, "removeBackground", params, deps, where)
 
     def _generate_inputs(self, job: JobIn, where: str, params: dict[str, Any]) -> list[str] | None:
