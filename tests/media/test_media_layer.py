@@ -431,3 +431,22 @@ def test_output_is_probed_and_written_atomically(media: dict[str, Path], tmp_pat
     assert info.path == out and (again.width, again.height, again.duration) == (info.width, info.height, info.duration)
     assert abs(info.duration - 0.3) < 0.1
     assert [p.name for p in out.parent.iterdir()] == ["a.mp4"]  # no temp file left beside it
+
+
+def test_timeline_items_each_sit_where_their_own_placement_says(media: dict[str, Path], tmp_path: Path) -> None:
+    """Today's SDK places each timeline item on its own: the blue square top-left for its second,
+    then the green one bottom-right; an item without a placement takes the layer's."""
+    clips = [LayerClip(media["blue_png"], 1.0, parse_placement("w-1/4 top-left")),
+             LayerClip(media["green_png"], 1.0, parse_placement("w-1/4 bottom-right"))]
+    layers = [spec(media["red"]), LayerSpec(clips=clips, placement=parse_placement("center"))]
+    out = tmp_path / "items.mp4"
+    _info, layout = layer(layers, out)
+    first, second = (c.rect for c in layout.clips if c.layer == 1)
+    assert first.x < 40 and first.y < 40 and second.x > 200 and second.y > 80, (first, second)
+    early, late = frame_at(out, 0.5), frame_at(out, 1.5)
+    assert region_is(early, first, BLUE) > 0.95 and region_is(early, second, RED) > 0.95
+    assert region_is(late, second, GREEN) > 0.95 and region_is(late, first, RED) > 0.95
+    centred = layer([spec(media["red"]), LayerSpec(clips=[LayerClip(media["blue_png"], 1.0)],
+                                                   placement=parse_placement("center"))], tmp_path / "c.mp4")[1]
+    (rect,) = (c.rect for c in centred.clips if c.layer == 1)
+    assert abs(rect.x + rect.w / 2 - 160) <= 2 and abs(rect.y + rect.h / 2 - 90) <= 2

@@ -242,3 +242,16 @@ def test_remove_background_without_a_model_uses_replicates_matting_when_a_key_is
     job = submit(jobs, **KEYS).plan.job("job2")
     assert job.params["provider"] == "replicate" and job.params["model"] == "arielreplicate/robust_video_matting"
     assert job.params["outputType"] == "alpha-mask" and job.depends_on == ("job1",)
+
+
+def test_timeline_items_keep_their_own_placements_but_share_a_key() -> None:
+    items = [{"media": f"{URL}/a.png", "duration": 1, "placement": "top-left"},
+             {"media": f"{URL}/b.png", "placement": "w-1/4 bottom-right"}]
+    plan = submit([{"id": "L", "type": "layer", "params": {"layers": [
+        {"media": [f"{URL}/bg.mp4"]}, {"isTimeline": True, "timeline": items}]}}]).plan
+    clips = plan.job("L").params["layers"][1]["clips"]
+    assert [c.get("placement") for c in clips] == ["top-left", "w-1/4 bottom-right"]
+    keyed = [{**items[0], "chromaKey": True}, items[1]]
+    error = refusal([{"id": "L", "type": "layer", "params": {"layers": [
+        {"media": [f"{URL}/bg.mp4"]}, {"isTimeline": True, "timeline": keyed}]}}])
+    assert error.issues[0].field == "executionPlan.jobs[0].params.layers[1].timeline" and "chroma key" in str(error)

@@ -118,12 +118,15 @@ def test_a_timeline_plays_its_items_in_turn(api: httpx.Client, cases: dict[str, 
     o = cases["layers_timeline"]
     items = o["plan"]["jobs"][0]["params"]["layers"][1]
     assert items["isTimeline"] is True and [i.get("duration") for i in items["timeline"]] == [1, None]
+    assert [i.get("placement") for i in items["timeline"]] == ["top-left", "w-1/3 top-left"]
     done(api, o)
     video(o, tmp_path)
     first, then = frame_at(tmp_path / "out.mp4", 0.5), frame_at(tmp_path / "out.mp4", 1.8)
     logo, photo = first[M + 32, M + 32], then[M + 120, M + 160]  # the centres of the logo and the photo
     assert logo[0] > 180 and logo[1] < 80 and logo[2] < 80, logo  # the red logo first (top-left, 64 px)
-    assert photo[2] > 180 and photo[0] < 80 and photo[1] < 80, photo  # then the blue photo, 320x240
+    assert photo[2] > 180 and photo[0] < 80 and photo[1] < 80, photo  # then the blue photo, a third wide
+    beyond = then[M + 60, M + W // 3 + 40]  # right of a third of the width: the photo's own placement
+    assert not (beyond[2] > 180 and beyond[0] < 80 and beyond[1] < 80), beyond
     assert not (then[M + 32, M + 32][0] > 180 and then[M + 32, M + 32][2] < 80)  # the logo has gone
 
 

@@ -125,7 +125,7 @@ def layer_job(runner: OperationRunner, ctx: JobContext) -> JobOutput:
         clips = []
         for k, clip in enumerate(spec.clips):
             path = files[clip.input] if clip.input else runner.fetch(str(clip.url), ctx.workdir / f"layer{i}-{k}.bin")
-            clips.append(LayerClip(path, clip.duration))
+            clips.append(LayerClip(path, clip.duration, clip.parsed_placement()))
         key = ChromaKey.parse(spec.chromaKeyColor, spec.similarity, spec.blend) if spec.chromaKey else None
         specs.append(LayerSpec(clips, spec.parsed_placement(), chroma_key=key, main=spec.main))
     out = runner.out_path(ctx)

@@ -73,10 +73,12 @@ _COLOUR_NAMES = {"green": "00ff00", "blue": "0000ff"}
 class LayerClip:
     """One medium of a layer (a timeline has several). ``duration``: how long it shows (a
     timeline item's or a still's display time); a longer video is cut, a shorter one holds its
-    last frame."""
+    last frame. ``placement``: this item's own (a timeline item may sit elsewhere than the
+    layer's placement says); None keeps the layer's."""
 
     path: Path
     duration: float | None = None
+    placement: Placement | None = None
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,8 @@ def plan_layers(layers: Sequence[LayerSpec], infos: Sequence[Sequence[MediaInfo]
     for i, (spec, layer_infos) in enumerate(zip(layers, infos, strict=True)):
         windows = _windows(spec, layer_infos, total, bottom=i == 0)
         for j, (info, (start, end)) in enumerate(zip(layer_infos, windows, strict=True)):
-            rect = spec.placement.rect(canvas_w, canvas_h, info.display_width, info.display_height)
+            placement = spec.clips[j].placement or spec.placement
+            rect = placement.rect(canvas_w, canvas_h, info.display_width, info.display_height)
             own = None if info.is_still else (info.video_duration or info.duration)
             hold = round(max(0.0, (end - start) - own), 6) if own is not None and end > start else 0.0
             clips.append(ClipLayout(layer=i, item=j, rect=rect, start=start, end=end, still=info.is_still,

@@ -117,6 +117,10 @@ class LayerClipIn(BaseModel):
     url: MediaUrl | None = None
     input: JobId | None = None
     duration: Duration | None = None
+    placement: Annotated[str | dict[str, Any] | None, BeforeValidator(lambda v: _placement(v))] = None
+
+    def parsed_placement(self) -> Placement | None:
+        return parse_placement(self.placement) if self.placement is not None else None
 
     @model_validator(mode="after")
     def _one_source(self) -> LayerClipIn:

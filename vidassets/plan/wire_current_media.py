@@ -173,16 +173,15 @@ class MediaJobs:
                 found = self._layer_media(job, f"{path}.timeline[{k}].media", item.get("media"), deps)
                 if found is None:
                     return None
-                clips += [{**c, **({"duration": item["duration"]} if item.get("duration") is not None else {})}
-                          for c in found]
-            # one placement and keying per layer here: the SDK sets them per item, so they must agree
-            looks = [_layer_look(item) for item in timeline]
-            if any({k: v for k, v in look.items() if k != "main"} != {k: v for k, v in looks[0].items() if k != "main"}
-                   for look in looks):
-                self._issue(f"{path}.timeline", job, "the items of one timeline must share their placement and "
-                            "chroma key on this server (give each placement its own layer)")
+                own = {name: item[name] for name in ("duration", "placement") if item.get(name) is not None}
+                clips += [{**c, **own} for c in found]
+            # each item keeps its own placement; keying is the layer's, so the items must agree on it
+            keys = [{k: v for k, v in _layer_look(item).items() if k not in ("main", "placement")} for item in timeline]
+            if any(key != keys[0] for key in keys):
+                self._issue(f"{path}.timeline", job, "the items of one timeline must share their chroma key on this "
+                            "server (give each keyed item its own layer)")
                 return None
-            return {"clips": clips, **looks[0]}
+            return {"clips": clips, **{k: v for k, v in _layer_look(timeline[0]).items() if k != "placement"}}
         found = self._layer_media(job, f"{path}.media", layer.get("media"), deps)
         if found is None:
             return None

@@ -58,7 +58,7 @@ emit(
       () =>
         run(
           "layers_timeline",
-          compose(layers([{ media: speech, main: true }, [{ media: ARGS.logoUrl, duration: 1, placement: "top-left" }, { media: ARGS.photoUrl, placement: "top-left" }]])),
+          compose(layers([{ media: speech, main: true }, [{ media: ARGS.logoUrl, duration: 1, placement: "top-left" }, { media: ARGS.photoUrl, placement: "w-1/3 top-left" }]])),
         ),
     ],
     [
