@@ -18,7 +18,7 @@ from typing import Any
 
 from vidassets import media
 from vidassets.execution.checks import check_output
-from vidassets.execution.operations import JobOutput
+from vidassets.execution.context import JobOutput
 from vidassets.media.loudness import Loudness, measure_loudness
 from vidassets.media.thumbs import still_preview, waveform
 from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind

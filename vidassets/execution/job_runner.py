@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vidassets.execution.artefacts import ArtefactStep
+from vidassets.execution.context import JobContext
 from vidassets.execution.errors import RETRYABLE_CODES, JobCancelled, classify
-from vidassets.execution.operations import JobContext, OperationRunner
+from vidassets.execution.operations import OperationRunner
 from vidassets.logs import log_context
 from vidassets.plan.operations import RENDERER_VERSIONS, AssetKind, Operation
 from vidassets.plan.params import parse_stored

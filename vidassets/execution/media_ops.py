@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vidassets import media
+from vidassets.execution.context import JobContext, JobOutput
+from vidassets.media.layer import ChromaKey, LayerClip, LayerSpec, layer
+from vidassets.media.mix import AudioBed, ClipOptions
 from vidassets.plan.operations import Operation
 from vidassets.plan.params import MergeParams
 from vidassets.plan.params_media import (
@@ -22,22 +25,19 @@ from vidassets.plan.params_media import (
     LayerParams,
     RemoveBackgroundParams,
 )
+from vidassets.providers.base import ImageRequest, MattingRequest, SpeechRequest
 
 if TYPE_CHECKING:
-    from vidassets.execution.operations import JobContext, JobOutput, OperationRunner
+    from vidassets.execution.operations import OperationRunner
 
 
 def inputs_by_id(ctx: JobContext) -> dict[str, Path]:
     return dict(zip(ctx.input_ids, ctx.inputs, strict=False))
 
 
-def data_uri(path: Path) -> str:
-    """A picture inline (``data:image/...;base64,``), for vendors that take images only so."""
-    import base64
-
-    from vidassets.providers.uploads import media_type
-
-    return f"data:{media_type(path)};base64,{base64.b64encode(path.read_bytes()).decode()}"
+def transition(p: MergeParams) -> media.Transition:
+    """A merge's transition as the renderer takes it (the params fold ``transitionDuration`` in)."""
+    return media.Transition.parse({"type": p.transition.type, "duration": p.transition.duration})
 
 
 def _vendor_dir(ctx: JobContext) -> Path:
@@ -48,9 +48,6 @@ def _vendor_dir(ctx: JobContext) -> Path:
 
 def generate_image(runner: OperationRunner, ctx: JobContext) -> JobOutput:
     """generateImage and removeImageBackground: the plan's image URLs, then the image jobs' files."""
-    from vidassets.execution.operations import JobOutput
-    from vidassets.providers.base import ImageRequest
-
     p = ctx.params
     assert isinstance(p, GenerateImageParams)
     assert p.provider is not None  # checked at submit (plan.media_inputs)
@@ -70,9 +67,6 @@ def generate_image(runner: OperationRunner, ctx: JobContext) -> JobOutput:
 
 
 def generate_audio(runner: OperationRunner, ctx: JobContext) -> JobOutput:
-    from vidassets.execution.operations import JobOutput
-    from vidassets.providers.base import SpeechRequest
-
     p = ctx.params
     assert isinstance(p, GenerateAudioParams)
     assert p.provider is not None
@@ -87,9 +81,6 @@ def generate_audio(runner: OperationRunner, ctx: JobContext) -> JobOutput:
 
 
 def remove_background(runner: OperationRunner, ctx: JobContext) -> JobOutput:
-    from vidassets.execution.operations import JobOutput
-    from vidassets.providers.base import MattingRequest
-
     p = ctx.params
     assert isinstance(p, RemoveBackgroundParams)
     assert p.provider is not None
@@ -114,9 +105,6 @@ def _extra(params: Any) -> dict[str, Any]:
 
 def layer_job(runner: OperationRunner, ctx: JobContext) -> JobOutput:
     """Every layer's media (fetched URLs, input jobs' files) composited in one graph."""
-    from vidassets.execution.operations import JobOutput
-    from vidassets.media.layer import ChromaKey, LayerClip, LayerSpec, layer
-
     p = ctx.params
     assert isinstance(p, LayerParams)
     files = inputs_by_id(ctx)
@@ -141,9 +129,6 @@ def layer_job(runner: OperationRunner, ctx: JobContext) -> JobOutput:
 
 def rich_merge(runner: OperationRunner, ctx: JobContext) -> JobOutput:
     """A merge with per-clip options or audio tracks: stills from image inputs, then one graph."""
-    from vidassets.execution.operations import JobOutput
-    from vidassets.media.mix import AudioBed, ClipOptions
-
     p = ctx.params
     assert isinstance(p, MergeParams)
     files = inputs_by_id(ctx)
@@ -153,9 +138,8 @@ def rich_merge(runner: OperationRunner, ctx: JobContext) -> JobOutput:
     clips: list[Path] = []
     clip_options: list[ClipOptions] = []
     for n, ((_jid, path), option) in enumerate(zip(pictures, options, strict=True)):
-        info = media.probe(path, require_video=False)
         trim = option.duration if option is not None else None
-        if info.is_still or not info.has_video:  # an image job's picture: a still clip of its time on screen
+        if media.probe(path, require_video=False).is_still:  # an image job's picture: a still of its time on screen
             still = ctx.workdir / f"still{n}.mp4"
             media.import_media(path, still, still_duration=trim or 1.0, profile=runner.profile(ctx),
                                timeout=runner.timeout)
@@ -167,10 +151,9 @@ def rich_merge(runner: OperationRunner, ctx: JobContext) -> JobOutput:
         source = files[track.input] if track.input else runner.fetch(str(track.url), ctx.workdir / f"track{k}.bin")
         beds.append(AudioBed(source, offset=track.offset, volume=track.volume, fade_in=track.fadeIn,
                              fade_out=track.fadeOut))
-    spec = p.transition
-    transition = media.Transition.parse({"type": spec.type, "duration": spec.duration})
+    joins = transition(p)
     out = runner.out_path(ctx)
-    media.merge(clips, out, transition=transition, profile=runner.profile(ctx), timeout=runner.timeout,
+    media.merge(clips, out, transition=joins, profile=runner.profile(ctx), timeout=runner.timeout,
                 on_progress=ctx.on_progress, clips=clip_options, beds=beds, duck=p.duck)
-    return JobOutput(out, details={"transition": transition.type, "inputs": len(clips), "audioTracks": len(beds),
+    return JobOutput(out, details={"transition": joins.type, "inputs": len(clips), "audioTracks": len(beds),
                                    "ducked": bool(beds) and p.duck})

@@ -9,14 +9,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypedDict
 
 from vidassets import media
 from vidassets.execution import media_ops
+from vidassets.execution.context import JobContext, JobOutput
 from vidassets.media.burn import line_box
 from vidassets.media.subtitles import LineBox
 from vidassets.net.fetch import fetch_to_file
@@ -27,15 +26,13 @@ from vidassets.plan.params import (
     GenerateParams,
     LipSyncParams,
     MergeParams,
-    OperationParams,
     ReframeParams,
     SubtitleStyleParams,
     parse_stored,
 )
 from vidassets.providers.base import GenerateRequest, LipSyncRequest, ProviderError, PublishFn
-from vidassets.providers.ledger import Ledger
 from vidassets.providers.registry import ProviderRegistry
-from vidassets.providers.uploads import LocalInput
+from vidassets.providers.uploads import LocalInput, data_uri
 from vidassets.render.compiler import Recipe, Step
 from vidassets.render.fused import RenderLimits, render_recipe
 from vidassets.services import Services
@@ -54,39 +51,6 @@ class _CueFit(TypedDict):
     box: LineBox
     max_lines: int
     max_words: int | None
-
-
-@dataclass
-class JobContext:
-    execution_id: str
-    job_id: str
-    operation: Operation
-    params: OperationParams  # the validated per-operation model (see plan.params.parse_stored)
-    inputs: Sequence[Path]
-    workdir: Path
-    on_progress: Callable[[float], None]
-    cancel: threading.Event
-    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)  # provider -> key, plus "job" for the job's own
-    vendor_jobs: Ledger | None = None  # this job's vendor-job ledger: paid vendor jobs are created once per attempt
-    # A fused render (vidassets.render): the recipe, its sources' local files and stored results.
-    recipe: Recipe | None = None
-    sources: Mapping[str, Path] = field(default_factory=dict)
-    source_results: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    input_ids: Sequence[str] = ()  # the input jobs' ids, in the order of ``inputs`` (a source job's dependsOn)
-    preset: str = "standard"  # the plan's render preset: the encoder profile (media.render_profile)
-    render_note: str | None = None  # why the render compiler left this job out of a graph
-
-
-@dataclass(frozen=True)
-class JobOutput:
-    path: Path
-    provider: str | None = None
-    model: str | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-    external: bool = False  # bytes made outside our ffmpeg (a provider): decoded in full before use
-    # What the job's input artefacts are, when the render did not read them (a fused render
-    # predicts them): the checks compare against these. None: the inputs it was given.
-    inputs: Sequence[Mapping[str, Any]] | None = None
 
 
 class OperationRunner:
@@ -195,7 +159,7 @@ class OperationRunner:
         publish = self.publisher(ctx)
         start: Any = request.start_image
         if p.imageInput and p.provider == "google-cloud":  # Veo takes the picture inline
-            start = media_ops.data_uri(files[p.imageInput])
+            start = data_uri(files[p.imageInput])
         elif p.imageInput:
             start = LocalInput(files[p.imageInput], publish)
         extra = {**request.extra, **({"audio": LocalInput(files[p.audioInput], publish)} if p.audioInput else {})}
@@ -205,8 +169,7 @@ class OperationRunner:
         assert isinstance(ctx.params, MergeParams)
         if ctx.params.has_items:  # stills, trims, volumes or audio tracks (today's SDK)
             return media_ops.rich_merge(self, ctx)
-        spec = ctx.params.transition
-        transition = media.Transition.parse({"type": spec.type, "duration": spec.duration})
+        transition = media_ops.transition(ctx.params)
         out = self.out_path(ctx)
         media.merge(list(ctx.inputs), out, transition=transition, profile=self.profile(ctx), timeout=self.timeout,
                     on_progress=ctx.on_progress)

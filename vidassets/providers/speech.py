@@ -23,6 +23,7 @@ what it holds.
 
 from __future__ import annotations
 
+import abc
 import os
 import re
 import threading
@@ -123,7 +124,7 @@ class SpeechSession(VendorSession):
             response.close()
 
 
-class DirectSpeechProvider(HttpProvider):
+class DirectSpeechProvider(HttpProvider, abc.ABC):
     """A text-to-speech vendor: subclasses say how a request is built and how the answer is named."""
 
     def __init__(self, *, base_url: str, api_key: SecretStr | str | None, policy: HttpPolicy,
@@ -132,8 +133,9 @@ class DirectSpeechProvider(HttpProvider):
 
     # -- what a vendor says --------------------------------------------------------------------
 
+    @abc.abstractmethod
     def plan(self, request: SpeechRequest) -> SpeechPlan:
-        raise NotImplementedError
+        """The vendor's request for ``request``: URL, body, query and how to read the answer."""
 
     def answered(self, plan: SpeechPlan, headers: httpx.Headers, file: Path) -> Speech:
         """The handle for an answered request: the vendor's id from its headers (or our own)."""

@@ -83,6 +83,11 @@ def media_type(path: Path) -> str:
     return named or "application/octet-stream"
 
 
+def data_uri(path: Path, mime: str | None = None) -> str:
+    """``path`` inline as a ``data:<type>;base64,`` URI (its type read from its content)."""
+    return f"data:{mime or media_type(path)};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
 def upload_name(mime: str) -> str:
     """A neutral file name for the vendor (work files' names say nothing the vendor needs)."""
     return "input" + (mimetypes.guess_extension(mime) or ".bin")
@@ -197,9 +202,8 @@ class InputResolver:
             return publish(path)
         size = path.stat().st_size
         mime = media_type(path)
-        prefix = f"data:{mime};base64,"
-        if len(prefix) + 4 * -(-size // 3) <= self.inline_limit:  # the URI's length, not the file's
-            return prefix + base64.b64encode(path.read_bytes()).decode()
+        if len(f"data:{mime};base64,") + 4 * -(-size // 3) <= self.inline_limit:  # the URI's length, not the file's
+            return data_uri(path, mime)
         if self.files is None:
             raise ProviderError(f"{path.name} is {size} bytes, too large to inline, and {session.vendor} has no "
                                 "file API here: configure an S3 artefact store with a public endpoint",
