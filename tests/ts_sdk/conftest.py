@@ -320,6 +320,9 @@ def stack(sdk_toolchain: Toolchain, tmp_path_factory: pytest.TempPathFactory, ve
         replicate_base_url=f"{vendors.replicate.url}/v1", fal_base_url=vendors.fal.url,
         vertex_base_url=f"{vendors.vertex.url}/v1", vertex_project="proj", provider_poll_interval_s=0.2,
         elevenlabs_base_url=vendors.elevenlabs.url, hume_base_url=vendors.hume.url,
+        # One key serves every driver, and media.ts runs ~35 SDK clients at once, each polling its
+        # status about once a second: the default 600 requests/min per key is a single user's budget.
+        rate_limit_per_min=6000,
     )
     env = stack_env(data, settings_env(settings), api_port=api_port, dagster_port=dagster_port)
     for name in ("VIDASSETS_REPLICATE_API_KEY", "VIDASSETS_FAL_API_KEY", "VIDASSETS_GOOGLE_ACCESS_TOKEN",
